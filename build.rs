@@ -1,0 +1,15 @@
+//! Lets binaries, tests and the cdylib find `libLiteRt.so` without `LD_LIBRARY_PATH`.
+//!
+//! `litert-sys` (links = "LiteRt") reports the folder it linked against as
+//! `DEP_LITERT_LIB_DIR`; a dependency's `-rpath` does not reach our artefacts, so we
+//! add it here, plus `$ORIGIN` so a library shipped next to the binary is found too.
+fn main() {
+    println!("cargo:rerun-if-env-changed=DEP_LITERT_LIB_DIR");
+    let target_os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
+    if target_os == "linux" || target_os == "android" {
+        println!("cargo:rustc-link-arg=-Wl,-rpath,$ORIGIN");
+        if let Ok(dir) = std::env::var("DEP_LITERT_LIB_DIR") {
+            println!("cargo:rustc-link-arg=-Wl,-rpath,{dir}");
+        }
+    }
+}
