@@ -7,6 +7,9 @@ fn main() {
     println!("cargo:rerun-if-env-changed=DEP_LITERT_LIB_DIR");
     let target_os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
     if target_os == "linux" || target_os == "android" {
+        // DT_RPATH rather than DT_RUNPATH: LiteRT dlopen()s its GPU accelerator library
+        // by name, and only an RPATH of the executable reaches such nested dlopen calls.
+        println!("cargo:rustc-link-arg=-Wl,--disable-new-dtags");
         println!("cargo:rustc-link-arg=-Wl,-rpath,$ORIGIN");
         if let Ok(dir) = std::env::var("DEP_LITERT_LIB_DIR") {
             println!("cargo:rustc-link-arg=-Wl,-rpath,{dir}");

@@ -1,15 +1,53 @@
-//! LesionScan: an on-device skin-lesion classifier.
+//! LesionScan: an on-device skin-lesion classifier for the 7 HAM10000 classes.
 //!
 //! **Not a medical device.** Results support a clinician's judgement; they are not a
 //! diagnosis.
+//!
+//! Data flows one way:
+//! ```text
+//! bytes / camera frame ─► image (upright RGB at the model's size) ─► tensor
+//!     ─► engine (LiteRT) ─► scores (probabilities) ─► Classification
+//! ```
+//!
+//! # Examples
+//! ```
+//! use lesionscan::{Classifier, ClassifierOptions, ImageOptions, PatientInfo, Sex, BodySite};
+//!
+//! let classifier = Classifier::from_files(
+//!     "tests/data/two_input_float.tflite",
+//!     "tests/data/two_input_float.json",
+//!     ClassifierOptions::default().with_max_results(3),
+//! )?;
+//! let photo = std::fs::read("tests/data/phone_skin_moles.jpg")?;
+//! let patient = PatientInfo { age: Some(45), sex: Some(Sex::Female), site: Some(BodySite::Back) };
+//! let result = classifier.classify_image(&photo, &ImageOptions::default(), Some(&patient))?;
+//! for category in &result.categories {
+//!     println!("{:5} {:>6.1}%  {}", category.code, category.probability * 100.0, category.name);
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![warn(missing_docs)]
 #![deny(unreachable_pub)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
+mod classify;
+pub mod engine;
 mod error;
 pub mod image;
 mod model;
+mod patient;
+mod quality;
+mod scores;
+mod tensor;
 
+pub use classify::{Category, Classification, Classifier, ClassifierOptions, ModelInfo, Timings};
+pub use engine::{Accelerator, DType, EngineOptions, Quantization, TensorInfo};
 pub use error::{Error, Result};
 pub use image::{Fit, Frame, ImageOptions, PixelFormat, Plane, PreparedImage, Roi, Rotation, TargetSize};
 pub use model::{AgeEncoding, ClassInfo, InputSpec, MetadataSpec, ModelCard, OneHot, OutputKind, OutputSpec};
+pub use patient::{BodySite, PatientInfo, Sex};
+pub use quality::QualityReport;
+
+/// The sentence every surface shows beside a result.
+pub const DISCLAIMER: &str =
+    "LesionScan is not a medical device: its output supports a clinician's judgement and is not a diagnosis.";

@@ -1,0 +1,406 @@
+//! The classifier: a model, its card, and the steps from a picture to a ranked result.
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::engine::{Accelerator, Engine, EngineOptions, LiteRtEngine, Session, TensorData, TensorInfo};
+use crate::error::{Error, Result};
+use crate::image::{self, Frame, ImageOptions, PreparedImage};
+use crate::model::{check_checksum, ModelCard, ModelLayout};
+use crate::patient::{self, PatientInfo};
+use crate::quality::QualityReport;
+use crate::{scores, tensor};
+
+/// How a [`Classifier`] loads its model and shapes its results.
+///
+/// The defaults suit a phone: the best accelerator the device has, every class in the
+/// result, no threshold.
+///
+/// # Examples
+/// ```
+/// use lesionscan::{Accelerator, ClassifierOptions};
+///
+/// let options = ClassifierOptions::default()
+///     .with_accelerator(Accelerator::Cpu)
+///     .with_threads(2)
+///     .with_max_results(3);
+/// assert_eq!(options.max_results, Some(3));
+/// ```
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ClassifierOptions {
+    /// Which hardware should run the model; falls back to the CPU when it is missing.
+    pub accelerator: Accelerator,
+    /// CPU threads; `0` picks the number of cores, at most 4.
+    pub threads: u32,
+    /// Keep at most this many categories (after filtering); `None` keeps all.
+    pub max_results: Option<u32>,
+    /// Drop categories whose probability is below this (0 keeps all).
+    pub score_threshold: f32,
+    /// Only these class codes may appear in `categories` (empty: all). Exclusive with `deny`.
+    pub allow: Vec<String>,
+    /// These class codes never appear in `categories`. Exclusive with `allow`.
+    pub deny: Vec<String>,
+}
+
+impl ClassifierOptions {
+    /// Sets [`ClassifierOptions::accelerator`].
+    #[must_use]
+    pub fn with_accelerator(mut self, accelerator: Accelerator) -> Self {
+        self.accelerator = accelerator;
+        self
+    }
+    /// Sets [`ClassifierOptions::threads`].
+    #[must_use]
+    pub fn with_threads(mut self, threads: u32) -> Self {
+        self.threads = threads;
+        self
+    }
+    /// Sets [`ClassifierOptions::max_results`].
+    #[must_use]
+    pub fn with_max_results(mut self, max_results: u32) -> Self {
+        self.max_results = Some(max_results);
+        self
+    }
+    /// Sets [`ClassifierOptions::score_threshold`].
+    #[must_use]
+    pub fn with_score_threshold(mut self, threshold: f32) -> Self {
+        self.score_threshold = threshold;
+        self
+    }
+    /// Sets [`ClassifierOptions::allow`].
+    #[must_use]
+    pub fn with_allow<S: Into<String>>(mut self, codes: impl IntoIterator<Item = S>) -> Self {
+        self.allow = codes.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets [`ClassifierOptions::deny`].
+    #[must_use]
+    pub fn with_deny<S: Into<String>>(mut self, codes: impl IntoIterator<Item = S>) -> Self {
+        self.deny = codes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    fn validate(&self, card: &ModelCard) -> Result<()> {
+        if !self.allow.is_empty() && !self.deny.is_empty() {
+            return Err(Error::argument("allow and deny lists are mutually exclusive; give one or neither"));
+        }
+        for code in self.allow.iter().chain(&self.deny) {
+            if !card.classes.iter().any(|c| &c.code == code) {
+                return Err(Error::argument(format!("class code {code:?} is not in the model card")));
+            }
+        }
+        if !(0.0..=1.0).contains(&self.score_threshold) {
+            return Err(Error::argument("score_threshold must be within 0..=1"));
+        }
+        if self.threads > 64 {
+            return Err(Error::argument("threads must be at most 64"));
+        }
+        Ok(())
+    }
+}
+
+/// One class in a result.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Category {
+    /// Position of the class in the model's output.
+    pub index: u32,
+    /// Class code from the card (`mel`, `nv`, …).
+    pub code: String,
+    /// Full name from the card.
+    pub name: String,
+    /// Probability in 0..=1.
+    pub probability: f32,
+    /// Whether the card marks this class malignant.
+    pub malignant: bool,
+}
+
+/// Time spent in each stage, in microseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Timings {
+    /// Decoding or frame conversion, resizing, tensor writing.
+    pub preprocess_us: u64,
+    /// The model itself (including waiting for the session when other threads use it).
+    pub inference_us: u64,
+    /// Dequantising, softmax, ranking.
+    pub postprocess_us: u64,
+}
+
+/// The result of classifying one picture. **Not a diagnosis.**
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Classification {
+    /// Classes by descending probability, after the allow/deny lists, threshold and
+    /// `max_results` of the options.
+    pub categories: Vec<Category>,
+    /// Sum of the probabilities of every class the card marks malignant (before any
+    /// filtering).
+    pub malignant_probability: f32,
+    /// Whether the picture was fit to judge.
+    pub quality: QualityReport,
+    /// Time per stage.
+    pub timings: Timings,
+    /// The inference runtime (`"litert"`).
+    pub engine: String,
+    /// The accelerator that actually ran the model.
+    #[serde(serialize_with = "serialize_accelerator")]
+    pub accelerator: Accelerator,
+    /// The card's model id.
+    pub model_id: String,
+}
+
+fn serialize_accelerator<S: serde::Serializer>(a: &Accelerator, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(a.name())
+}
+
+impl Classification {
+    /// The most probable category left after filtering, if any.
+    pub fn top(&self) -> Option<&Category> {
+        self.categories.first()
+    }
+}
+
+/// Describes a loaded model: its card, its tensors and where it runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelInfo {
+    /// The model card.
+    pub card: ModelCard,
+    /// The model's inputs as the model declares them.
+    pub inputs: Vec<TensorInfo>,
+    /// The model's outputs as the model declares them.
+    pub outputs: Vec<TensorInfo>,
+    /// The runtime.
+    pub engine: String,
+    /// The accelerator that runs it.
+    pub accelerator: Accelerator,
+}
+
+/// A skin-lesion classifier: one model, its card and a compiled session.
+///
+/// `Classifier` is `Send + Sync`: share one across threads. Calls are synchronous and
+/// take milliseconds, so call them off the UI thread. A failed call (a corrupt picture,
+/// a frame whose strides lie) leaves the classifier usable.
+///
+/// # Examples
+/// ```
+/// use lesionscan::{Classifier, ClassifierOptions, ImageOptions};
+///
+/// let classifier = Classifier::from_files(
+///     "tests/data/mobilenet_tiny_int8.tflite",
+///     "tests/data/mobilenet_tiny_int8.json",
+///     ClassifierOptions::default(),
+/// )?;
+/// let photo = std::fs::read("tests/data/phone_skin_moles.jpg")?;
+/// let result = classifier.classify_image(&photo, &ImageOptions::default(), None)?;
+/// assert_eq!(result.categories.len(), 7);
+/// let total: f32 = result.categories.iter().map(|c| c.probability).sum();
+/// assert!((total - 1.0).abs() < 0.02);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Classifier {
+    card: ModelCard,
+    layout: ModelLayout,
+    options: ClassifierOptions,
+    engine_name: &'static str,
+    accelerator: Accelerator,
+    inputs: Vec<TensorInfo>,
+    outputs: Vec<TensorInfo>,
+    // One LiteRT session is never used by two threads at once; preprocessing and
+    // postprocessing run outside the lock.
+    session: Mutex<Box<dyn Session>>,
+}
+
+impl std::fmt::Debug for Classifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Classifier")
+            .field("model_id", &self.card.id)
+            .field("engine", &self.engine_name)
+            .field("accelerator", &self.accelerator)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Classifier {
+    /// Loads a `.tflite` model and its JSON card from files.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when a file cannot be read; otherwise as [`Classifier::from_bytes`].
+    pub fn from_files(
+        model_path: impl AsRef<Path>,
+        card_path: impl AsRef<Path>,
+        options: ClassifierOptions,
+    ) -> Result<Self> {
+        let model = std::fs::read(model_path)?;
+        let card = std::fs::read(card_path)?;
+        let card = String::from_utf8(card).map_err(|_| Error::card("the card is not UTF-8 text"))?;
+        Self::from_bytes(&model, &card, options)
+    }
+
+    /// Loads a model from its bytes and its card from JSON text, with LiteRT.
+    ///
+    /// # Errors
+    /// [`Error::InvalidCard`] for a malformed card or one that does not fit the model
+    /// (class count, input size, metadata); [`Error::InvalidModel`] for bytes that are
+    /// not a TFLite model or do not match the card's sha256;
+    /// [`Error::InvalidArgument`] for inconsistent options; [`Error::Engine`] when the
+    /// runtime cannot compile the model.
+    pub fn from_bytes(model: &[u8], card_json: &str, options: ClassifierOptions) -> Result<Self> {
+        Self::with_engine(&LiteRtEngine::new(), model, card_json, options)
+    }
+
+    /// Like [`Classifier::from_bytes`] with another [`Engine`] (a second runtime, or a
+    /// fake in tests).
+    ///
+    /// # Errors
+    /// As [`Classifier::from_bytes`].
+    pub fn with_engine(engine: &dyn Engine, model: &[u8], card_json: &str, options: ClassifierOptions) -> Result<Self> {
+        let card = ModelCard::from_json(card_json)?;
+        options.validate(&card)?;
+        check_checksum(&card, model)?;
+        let engine_options = EngineOptions { accelerator: options.accelerator, threads: options.threads };
+        let session = engine.load(model, &engine_options)?;
+        let layout = ModelLayout::new(&card, session.inputs(), session.outputs())?;
+        Ok(Self {
+            layout,
+            options,
+            engine_name: engine.name(),
+            accelerator: session.accelerator(),
+            inputs: session.inputs().to_vec(),
+            outputs: session.outputs().to_vec(),
+            session: Mutex::new(session),
+            card,
+        })
+    }
+
+    /// The model card.
+    pub fn card(&self) -> &ModelCard {
+        &self.card
+    }
+
+    /// The options this classifier was made with.
+    pub fn options(&self) -> &ClassifierOptions {
+        &self.options
+    }
+
+    /// The card, the model's tensors and the accelerator that runs it.
+    pub fn model_info(&self) -> ModelInfo {
+        ModelInfo {
+            card: self.card.clone(),
+            inputs: self.inputs.clone(),
+            outputs: self.outputs.clone(),
+            engine: self.engine_name.to_string(),
+            accelerator: self.accelerator,
+        }
+    }
+
+    /// Classifies an encoded picture (JPEG, PNG, WebP, BMP, TIFF), upright per its EXIF
+    /// orientation.
+    ///
+    /// # Errors
+    /// [`Error::InvalidImage`] for bytes that do not decode; [`Error::InvalidArgument`]
+    /// for a bad ROI or patient age; [`Error::Engine`] if the runtime fails.
+    pub fn classify_image(
+        &self,
+        encoded: &[u8],
+        options: &ImageOptions,
+        patient: Option<&PatientInfo>,
+    ) -> Result<Classification> {
+        let start = Instant::now();
+        let image = image::prepare_encoded(encoded, options, self.layout.target)?;
+        self.classify_prepared(&image, patient, start)
+    }
+
+    /// Classifies a camera frame, converted straight to the model's input size.
+    ///
+    /// # Errors
+    /// [`Error::InvalidFrame`] when planes, strides or sizes do not add up; otherwise as
+    /// [`Classifier::classify_image`].
+    pub fn classify_frame(
+        &self,
+        frame: &Frame<'_>,
+        options: &ImageOptions,
+        patient: Option<&PatientInfo>,
+    ) -> Result<Classification> {
+        let start = Instant::now();
+        let image = image::prepare_frame(frame, options, self.layout.target)?;
+        self.classify_prepared(&image, patient, start)
+    }
+
+    fn classify_prepared(&self, image: &PreparedImage, patient: Option<&PatientInfo>, start: Instant) -> Result<Classification> {
+        let mut inputs: Vec<TensorData> = Vec::with_capacity(self.inputs.len());
+        for (index, info) in self.inputs.iter().enumerate() {
+            let data = if index == self.layout.image_input {
+                tensor::image_tensor(image, &self.card.input, info)?
+            } else if Some(index) == self.layout.metadata_input {
+                let spec = self.card.metadata_input.as_ref().ok_or_else(|| Error::card("metadata_input missing"))?;
+                tensor::values_tensor(&patient::encode(patient, spec)?, info)?
+            } else {
+                return Err(Error::unsupported("a model input that is neither image nor metadata"));
+            };
+            inputs.push(data);
+        }
+        let preprocessed = Instant::now();
+
+        let outputs = self.lock_session().run(&inputs)?;
+        let inferred = Instant::now();
+
+        let output = outputs.get(self.layout.output).ok_or_else(|| Error::engine("the model returned no output"))?;
+        let probabilities = scores::probabilities(output, &self.outputs[self.layout.output], self.card.output.kind)?;
+        let (categories, malignant_probability) = self.rank(&probabilities);
+        let done = Instant::now();
+
+        Ok(Classification {
+            categories,
+            malignant_probability,
+            quality: QualityReport::not_assessed(),
+            timings: Timings {
+                preprocess_us: micros(preprocessed - start),
+                inference_us: micros(inferred - preprocessed),
+                postprocess_us: micros(done - inferred),
+            },
+            engine: self.engine_name.to_string(),
+            accelerator: self.accelerator,
+            model_id: self.card.id.clone(),
+        })
+    }
+
+    fn lock_session(&self) -> MutexGuard<'_, Box<dyn Session>> {
+        // A panic while the lock was held cannot leave the session half-written in a way
+        // that matters: every run rewrites all inputs first.
+        self.session.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn rank(&self, probabilities: &[f32]) -> (Vec<Category>, f32) {
+        let malignant_probability = self.card.malignant_indices().filter_map(|i| probabilities.get(i)).sum();
+        let mut categories: Vec<Category> = self
+            .card
+            .classes
+            .iter()
+            .zip(probabilities)
+            .enumerate()
+            .filter(|(_, (class, _))| {
+                (self.options.allow.is_empty() || self.options.allow.contains(&class.code))
+                    && !self.options.deny.contains(&class.code)
+            })
+            .filter(|(_, (_, &p))| p >= self.options.score_threshold)
+            .map(|(index, (class, &probability))| Category {
+                index: index as u32,
+                code: class.code.clone(),
+                name: class.name.clone(),
+                probability,
+                malignant: class.malignant,
+            })
+            .collect();
+        // Stable sort: equal probabilities keep the card's order.
+        categories.sort_by(|a, b| b.probability.total_cmp(&a.probability));
+        if let Some(max) = self.options.max_results {
+            categories.truncate(max as usize);
+        }
+        (categories, malignant_probability)
+    }
+}
+
+fn micros(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+}
