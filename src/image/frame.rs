@@ -1,7 +1,13 @@
 //! Camera frames as phones deliver them: packed RGBA/BGRA or planar/semi-planar YUV 4:2:0
 //! with arbitrary row and pixel strides.
 
-use super::orientation::Rotation;
+use super::orientation::{Rotation, Transform};
+use super::resample::Source;
+use super::{PreparedImage, Roi, TargetSize};
+use crate::error::{Error, Result};
+
+/// Largest accepted frame width or height, in pixels.
+pub(crate) const MAX_FRAME_SIDE: u32 = 16_384;
 
 /// Pixel layout of a camera [`Frame`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -13,9 +19,15 @@ pub enum PixelFormat {
     Bgra8888,
     /// Y plane, then interleaved V/U at half resolution (Android camera1 default).
     /// Either two planes (Y, VU) or one plane holding Y rows followed by VU rows.
+    ///
+    /// With two planes, the VU plane's `pixel_stride` is the distance between V/U pairs
+    /// (normally 2). With one plane, `row_stride` applies to the Y rows and the VU rows
+    /// alike, the VU rows start right after `height` Y rows, `pixel_stride` is the
+    /// distance between Y samples (normally 1) and VU pairs are `2 * pixel_stride` apart.
     Nv21,
     /// Y plane, then interleaved U/V at half resolution (iOS `420YpCbCr8BiPlanarFullRange`).
-    /// Either two planes (Y, UV) or one plane holding Y rows followed by UV rows.
+    /// Either two planes (Y, UV) or one plane holding Y rows followed by UV rows, laid
+    /// out as for [`PixelFormat::Nv21`].
     Nv12,
     /// Three planes Y, U, V at 4:2:0 with their own row and pixel strides
     /// (Android `YUV_420_888`, which covers I420, and NV12/NV21 seen through
@@ -35,6 +47,12 @@ pub struct Plane<'a> {
 }
 
 /// A camera frame. Planes are borrowed, so wrapping a camera buffer copies nothing.
+///
+/// YUV frames are 4:2:0: the chroma planes hold `ceil(width / 2) x ceil(height / 2)`
+/// samples. They are read as BT.601 full range (JFIF): `R = Y + 1.402 (V - 128)`,
+/// `G = Y - 0.344136 (U - 128) - 0.714136 (V - 128)`, `B = Y + 1.772 (U - 128)`, clamped
+/// to 0..=255, with each luma pixel taking its nearest chroma sample, the one at
+/// `(x / 2, y / 2)` rounded down.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Frame<'a> {
     /// Width of the frame as stored (before rotation), in pixels.
@@ -48,4 +66,283 @@ pub struct Frame<'a> {
     /// Clockwise rotation that makes the stored frame upright (Android's
     /// `ImageInfo.rotationDegrees`).
     pub rotation: Rotation,
+}
+
+/// Where the bytes of one channel (or of one interleaved chroma pair) lie.
+#[derive(Debug, Clone, Copy)]
+struct Channel<'a> {
+    bytes: &'a [u8],
+    /// Offset of sample (0, 0) in `bytes`.
+    base: usize,
+    row_stride: usize,
+    pixel_stride: usize,
+}
+
+impl<'a> Channel<'a> {
+    fn of(plane: &Plane<'a>) -> Self {
+        Self {
+            bytes: plane.bytes,
+            base: 0,
+            row_stride: plane.row_stride,
+            pixel_stride: plane.pixel_stride,
+        }
+    }
+
+    /// Checks that `rows x cols` samples of `sample_bytes` bytes fit, with checked
+    /// arithmetic throughout.
+    fn check(
+        &self,
+        name: &str,
+        rows: usize,
+        cols: usize,
+        sample_bytes: usize,
+        min_pixel_stride: usize,
+    ) -> Result<()> {
+        let overflow = || Error::frame(format!("{name} plane: strides overflow"));
+        if self.row_stride == 0 || self.pixel_stride == 0 {
+            return Err(Error::frame(format!(
+                "{name} plane: row and pixel strides must be non-zero"
+            )));
+        }
+        if self.pixel_stride < min_pixel_stride {
+            return Err(Error::frame(format!(
+                "{name} plane: pixel stride {} is below {min_pixel_stride}",
+                self.pixel_stride
+            )));
+        }
+        let row_bytes = (cols - 1)
+            .checked_mul(self.pixel_stride)
+            .and_then(|b| b.checked_add(sample_bytes))
+            .ok_or_else(overflow)?;
+        if self.row_stride < row_bytes {
+            return Err(Error::frame(format!(
+                "{name} plane: row stride {} is shorter than a row ({row_bytes} bytes)",
+                self.row_stride
+            )));
+        }
+        let required = (rows - 1)
+            .checked_mul(self.row_stride)
+            .and_then(|b| b.checked_add(row_bytes))
+            .and_then(|b| b.checked_add(self.base))
+            .ok_or_else(overflow)?;
+        if self.bytes.len() < required {
+            return Err(Error::frame(format!(
+                "{name} plane holds {} bytes, {required} are needed",
+                self.bytes.len()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Bytes of row `y` from sample `x0` up to and including sample `x_last`.
+    fn row(&self, y: usize, x0: usize, x_last: usize, sample_bytes: usize) -> Result<&'a [u8]> {
+        let start = y
+            .checked_mul(self.row_stride)
+            .and_then(|b| b.checked_add(self.base))
+            .and_then(|b| b.checked_add(x0.checked_mul(self.pixel_stride)?));
+        let len = (x_last - x0)
+            .checked_mul(self.pixel_stride)
+            .and_then(|b| b.checked_add(sample_bytes));
+        start
+            .zip(len)
+            .and_then(|(s, l)| self.bytes.get(s..s.checked_add(l)?))
+            .ok_or_else(|| Error::frame("row outside its plane"))
+    }
+}
+
+/// A validated frame, ready to hand out RGB rows.
+#[derive(Debug, Clone, Copy)]
+enum Layout<'a> {
+    /// Four bytes a pixel; `order` gives the offsets of R, G and B.
+    Packed {
+        pixels: Channel<'a>,
+        order: [usize; 3],
+    },
+    /// Luma plus 4:2:0 chroma.
+    Yuv {
+        y: Channel<'a>,
+        u: Channel<'a>,
+        v: Channel<'a>,
+    },
+}
+
+impl Frame<'_> {
+    /// Checks sizes, plane count, strides and plane lengths (with checked arithmetic) so
+    /// that every later read is in bounds.
+    pub(crate) fn validate(&self) -> Result<()> {
+        self.layout().map(|_| ())
+    }
+
+    fn layout(&self) -> Result<Layout<'_>> {
+        let (w, h) = (self.width, self.height);
+        if w == 0 || h == 0 {
+            return Err(Error::frame(format!("frame size {w}x{h} is empty")));
+        }
+        if w > MAX_FRAME_SIDE || h > MAX_FRAME_SIDE {
+            return Err(Error::frame(format!(
+                "frame size {w}x{h} exceeds {MAX_FRAME_SIDE} a side"
+            )));
+        }
+        let (w, h) = (w as usize, h as usize);
+        let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+        let planes = &self.planes;
+        let count_error = |expected: &str| {
+            Error::frame(format!(
+                "{:?} needs {expected} plane(s), got {}",
+                self.format,
+                planes.len()
+            ))
+        };
+        match self.format {
+            PixelFormat::Rgba8888 | PixelFormat::Bgra8888 => {
+                let [plane] = planes.as_slice() else {
+                    return Err(count_error("1"));
+                };
+                let pixels = Channel::of(plane);
+                pixels.check("RGBA", h, w, 4, 4)?;
+                let order = if self.format == PixelFormat::Rgba8888 {
+                    [0, 1, 2]
+                } else {
+                    [2, 1, 0]
+                };
+                Ok(Layout::Packed { pixels, order })
+            }
+            PixelFormat::Nv21 | PixelFormat::Nv12 => {
+                let (y, pairs) = match planes.as_slice() {
+                    [y, c] => {
+                        let pairs = Channel::of(c);
+                        pairs.check("chroma", ch, cw, 2, 2)?;
+                        (Channel::of(y), pairs)
+                    }
+                    [single] => {
+                        let ps = single.pixel_stride;
+                        let base = h
+                            .checked_mul(single.row_stride)
+                            .ok_or_else(|| Error::frame("plane: strides overflow"))?;
+                        let pairs = Channel {
+                            base,
+                            pixel_stride: ps
+                                .checked_mul(2)
+                                .ok_or_else(|| Error::frame("plane: strides overflow"))?,
+                            ..Channel::of(single)
+                        };
+                        (Channel::of(single), pairs)
+                    }
+                    _ => return Err(count_error("1 or 2")),
+                };
+                y.check("Y", h, w, 1, 1)?;
+                pairs.check("chroma", ch, cw, 2, 2)?;
+                let second = Channel {
+                    base: pairs.base + 1,
+                    ..pairs
+                };
+                Ok(if self.format == PixelFormat::Nv21 {
+                    Layout::Yuv {
+                        y,
+                        u: second,
+                        v: pairs,
+                    }
+                } else {
+                    Layout::Yuv {
+                        y,
+                        u: pairs,
+                        v: second,
+                    }
+                })
+            }
+            PixelFormat::I420 => {
+                let [y, u, v] = planes.as_slice() else {
+                    return Err(count_error("3"));
+                };
+                let (y, u, v) = (Channel::of(y), Channel::of(u), Channel::of(v));
+                y.check("Y", h, w, 1, 1)?;
+                u.check("U", ch, cw, 1, 1)?;
+                v.check("V", ch, cw, 1, 1)?;
+                Ok(Layout::Yuv { y, u, v })
+            }
+        }
+    }
+}
+
+/// A validated frame as a resampling source.
+struct FrameSource<'a> {
+    width: usize,
+    height: usize,
+    layout: Layout<'a>,
+}
+
+/// Resamples `frame` (validated here again) seen through `rotation` to `target`.
+pub(super) fn prepare(
+    frame: &Frame<'_>,
+    rotation: Rotation,
+    roi: Option<Roi>,
+    target: TargetSize,
+) -> Result<PreparedImage> {
+    let source = FrameSource {
+        width: frame.width as usize,
+        height: frame.height as usize,
+        layout: frame.layout()?,
+    };
+    super::resample::prepare(&source, Transform::from(rotation), roi, target)
+}
+
+/// BT.601 full-range (JFIF) YUV to RGB, clamped to 0..=255.
+#[inline]
+fn yuv_to_rgb(y: u8, u: u8, v: u8) -> [f32; 3] {
+    let (y, u, v) = (f32::from(y), f32::from(u) - 128.0, f32::from(v) - 128.0);
+    [
+        (y + 1.402 * v).clamp(0.0, 255.0),
+        (y - 0.344_136 * u - 0.714_136 * v).clamp(0.0, 255.0),
+        (y + 1.772 * u).clamp(0.0, 255.0),
+    ]
+}
+
+impl Source for FrameSource<'_> {
+    fn width(&self) -> usize {
+        self.width
+    }
+
+    fn height(&self) -> usize {
+        self.height
+    }
+
+    fn load_row(&self, row: usize, x0: usize, x1: usize, out: &mut [f32]) -> Result<()> {
+        if row >= self.height || x1 > self.width || x0 >= x1 || out.len() != (x1 - x0) * 3 {
+            return Err(Error::frame("row request outside the frame"));
+        }
+        match self.layout {
+            Layout::Packed { pixels, order } => {
+                let bytes = pixels.row(row, x0, x1 - 1, 4)?;
+                for (o, px) in out
+                    .chunks_exact_mut(3)
+                    .zip(bytes.chunks(pixels.pixel_stride))
+                {
+                    if let [a, b, c, d, ..] = *px {
+                        let quad = [a, b, c, d];
+                        o[0] = f32::from(quad[order[0]]);
+                        o[1] = f32::from(quad[order[1]]);
+                        o[2] = f32::from(quad[order[2]]);
+                    }
+                }
+            }
+            Layout::Yuv { y, u, v } => {
+                let luma = y.row(row, x0, x1 - 1, 1)?;
+                let (c0, c_last) = (x0 / 2, (x1 - 1) / 2);
+                let us = u.row(row / 2, c0, c_last, 1)?;
+                let vs = v.row(row / 2, c0, c_last, 1)?;
+                let (yp, up, vp) = (y.pixel_stride, u.pixel_stride, v.pixel_stride);
+                for (i, o) in out.chunks_exact_mut(3).enumerate() {
+                    let x = x0 + i;
+                    let c = x / 2 - c0;
+                    let (Some(&ly), Some(&cu), Some(&cv)) =
+                        (luma.get(i * yp), us.get(c * up), vs.get(c * vp))
+                    else {
+                        return Err(Error::frame("sample outside its plane"));
+                    };
+                    o.copy_from_slice(&yuv_to_rgb(ly, cu, cv));
+                }
+            }
+        }
+        Ok(())
+    }
 }

@@ -91,9 +91,14 @@ pub struct PreparedImage {
 /// [`Error::InvalidImage`](crate::Error::InvalidImage) for empty, truncated, unknown or
 /// oversized input; [`Error::InvalidArgument`](crate::Error::InvalidArgument) for an ROI
 /// outside the picture.
-pub fn prepare_encoded(bytes: &[u8], options: &ImageOptions, target: TargetSize) -> Result<PreparedImage> {
-    let upright = decode::decode_upright(bytes)?;
-    resample::prepare(&upright.view(options.rotation), options.roi, target)
+pub fn prepare_encoded(
+    bytes: &[u8],
+    options: &ImageOptions,
+    target: TargetSize,
+) -> Result<PreparedImage> {
+    let decoded = decode::decode(bytes)?;
+    let transform = decoded.orientation.then(options.rotation.into());
+    resample::prepare(&decoded.rgb, transform, options.roi, target)
 }
 
 /// Converts a camera frame (BT.601 full range for YUV) straight to `target`, honouring
@@ -103,8 +108,12 @@ pub fn prepare_encoded(bytes: &[u8], options: &ImageOptions, target: TargetSize)
 /// [`Error::InvalidFrame`](crate::Error::InvalidFrame) when the planes, strides or sizes
 /// do not add up; [`Error::InvalidArgument`](crate::Error::InvalidArgument) for an ROI
 /// outside the frame.
-pub fn prepare_frame(frame: &Frame<'_>, options: &ImageOptions, target: TargetSize) -> Result<PreparedImage> {
+pub fn prepare_frame(
+    frame: &Frame<'_>,
+    options: &ImageOptions,
+    target: TargetSize,
+) -> Result<PreparedImage> {
     frame.validate()?;
     let rotation = frame.rotation.then(options.rotation);
-    frame::with_source(frame, rotation, |source| resample::prepare(source, options.roi, target))
+    frame::prepare(frame, rotation, options.roi, target)
 }

@@ -1,0 +1,556 @@
+//! Region of interest, fit and separable resampling to the model's size.
+//!
+//! Weight tables are built once per call and per upright axis, in the picture's upright
+//! coordinates, then mapped onto the stored picture's axes (a transpose or mirroring from
+//! EXIF orientation or rotation only renames and reverses indices). The stored picture is
+//! then streamed row by row: each stored row that carries weight is loaded once, filtered
+//! horizontally to the output width, and added into every output row that uses it. No
+//! upright or full-resolution copy is made.
+
+use super::orientation::Transform;
+use super::{Fit, PreparedImage, Roi, TargetSize};
+use crate::error::{Error, Result};
+
+/// Largest accepted target width or height.
+pub(crate) const MAX_TARGET_SIDE: u32 = 8192;
+/// Largest accepted number of target pixels (a 4096x4096 picture).
+pub(crate) const MAX_TARGET_PIXELS: u64 = 4096 * 4096;
+
+/// Edges of a region of interest that land within this many pixels of a whole pixel are
+/// taken as that pixel, so that `f32` fractions such as `0.1 + 0.8` do not grow the region
+/// by a sliver of one pixel.
+const ROI_SNAP_PX: f64 = 0.01;
+
+/// A picture in its stored orientation that can hand out rows of RGB.
+pub(crate) trait Source {
+    /// Stored width in pixels.
+    fn width(&self) -> usize;
+    /// Stored height in pixels.
+    fn height(&self) -> usize;
+    /// Writes stored row `y`, columns `x0..x1`, as interleaved R, G, B on the 0..=255
+    /// scale into `out` (`out.len() == (x1 - x0) * 3`).
+    fn load_row(&self, y: usize, x0: usize, x1: usize, out: &mut [f32]) -> Result<()>;
+}
+
+/// Half-open pixel rectangle in upright coordinates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Rect {
+    pub(crate) x0: usize,
+    pub(crate) y0: usize,
+    pub(crate) x1: usize,
+    pub(crate) y1: usize,
+}
+
+impl Rect {
+    fn width(&self) -> usize {
+        self.x1 - self.x0
+    }
+    fn height(&self) -> usize {
+        self.y1 - self.y0
+    }
+}
+
+/// Resamples the upright view (`transform` applied to `source`) of `roi`, fitted as
+/// `target.fit` asks, to `target`'s size.
+pub(crate) fn prepare<S: Source + ?Sized>(
+    source: &S,
+    transform: Transform,
+    roi: Option<Roi>,
+    target: TargetSize,
+) -> Result<PreparedImage> {
+    check_target(target)?;
+    let stored = (source.width(), source.height());
+    if stored.0 == 0 || stored.1 == 0 {
+        return Err(Error::image("the picture has no pixels"));
+    }
+    let (w, h) = transform.upright_size(stored);
+    let region = roi_rect(roi, w, h)?;
+    let (tw, th) = (target.width as usize, target.height as usize);
+    let region = match target.fit {
+        Fit::Stretch => region,
+        Fit::CenterCrop => center_crop(region, tw, th),
+    };
+
+    // Upright axes, in absolute upright pixel indices.
+    let along_x = Taps::for_axis(region.x0, region.width(), tw);
+    let along_y = Taps::for_axis(region.y0, region.height(), th);
+    // Stored axes: stored columns come from upright x unless the transform transposes.
+    let (cols, rows) = if transform.swap {
+        (
+            along_y.mirrored(stored.0, transform.flip_x),
+            along_x.mirrored(stored.1, transform.flip_y),
+        )
+    } else {
+        (
+            along_x.mirrored(stored.0, transform.flip_x),
+            along_y.mirrored(stored.1, transform.flip_y),
+        )
+    };
+    let stored_out = run(source, &rows, &cols)?;
+    let rgb = if transform.swap {
+        // stored_out is th' = tw rows of tw' = th columns: transpose to th x tw.
+        let mut rgb = vec![0.0f32; tw * th * 3];
+        for (j, row) in stored_out.chunks_exact(th * 3).enumerate() {
+            for (k, px) in row.chunks_exact(3).enumerate() {
+                let at = (k * tw + j) * 3;
+                rgb[at..at + 3].copy_from_slice(px);
+            }
+        }
+        rgb
+    } else {
+        stored_out
+    };
+    Ok(PreparedImage {
+        width: target.width,
+        height: target.height,
+        rgb,
+        source_size: (w as u32, h as u32),
+    })
+}
+
+fn check_target(target: TargetSize) -> Result<()> {
+    let (w, h) = (target.width, target.height);
+    if w == 0 || h == 0 {
+        return Err(Error::argument(format!("target size {w}x{h} is empty")));
+    }
+    if w > MAX_TARGET_SIDE || h > MAX_TARGET_SIDE || u64::from(w) * u64::from(h) > MAX_TARGET_PIXELS
+    {
+        return Err(Error::argument(format!(
+            "target size {w}x{h} is too large (at most {MAX_TARGET_SIDE} a side and {MAX_TARGET_PIXELS} pixels)"
+        )));
+    }
+    Ok(())
+}
+
+/// The ROI in whole upright pixels, rounded outwards: `x0 = floor(x * W)`,
+/// `x1 = ceil((x + width) * W)` (likewise on y), with edges within [`ROI_SNAP_PX`] of a
+/// whole pixel snapped to it, and at least one pixel on each axis.
+pub(crate) fn roi_rect(roi: Option<Roi>, w: usize, h: usize) -> Result<Rect> {
+    let Some(roi) = roi else {
+        return Ok(Rect {
+            x0: 0,
+            y0: 0,
+            x1: w,
+            y1: h,
+        });
+    };
+    let (x0, x1) = roi_axis(roi.x, roi.width, w, "x")?;
+    let (y0, y1) = roi_axis(roi.y, roi.height, h, "y")?;
+    Ok(Rect { x0, y0, x1, y1 })
+}
+
+fn roi_axis(start: f32, len: f32, n: usize, axis: &str) -> Result<(usize, usize)> {
+    // Fractions may exceed 1 by f32 rounding of `start + len`, not by more.
+    const SLACK: f64 = 1e-5;
+    let (s, l) = (f64::from(start), f64::from(len));
+    if !s.is_finite() || !l.is_finite() {
+        return Err(Error::argument(format!(
+            "ROI {axis} edge is not a finite number"
+        )));
+    }
+    if l <= 0.0 {
+        return Err(Error::argument(format!("ROI is empty along {axis}")));
+    }
+    if s < 0.0 || s >= 1.0 || s + l > 1.0 + SLACK {
+        return Err(Error::argument(format!(
+            "ROI leaves the picture along {axis} (must lie in 0..=1)"
+        )));
+    }
+    let nf = n as f64;
+    let snap = |v: f64| {
+        if (v - v.round()).abs() <= ROI_SNAP_PX {
+            v.round()
+        } else {
+            v
+        }
+    };
+    let lo = snap(s * nf).floor().clamp(0.0, nf - 1.0) as usize;
+    let hi = (snap((s + l) * nf).ceil().min(nf) as usize).max(lo + 1);
+    Ok((lo, hi))
+}
+
+/// The largest centred sub-rectangle of `region` with the target's aspect ratio, in whole
+/// pixels: `cw = min(W, round(H * tw / th))`, `ch = min(H, round(W * th / tw))` (rounding
+/// halves up, at least 1), placed at `((W - cw) / 2, (H - ch) / 2)` rounded down, where
+/// `W x H` is the region's size.
+pub(crate) fn center_crop(region: Rect, tw: usize, th: usize) -> Rect {
+    let (w, h) = (region.width() as u64, region.height() as u64);
+    let (tw, th) = (tw as u64, th as u64);
+    let round_div = |a: u64, b: u64| (2 * a + b) / (2 * b);
+    let cw = w.min(round_div(h * tw, th)).max(1);
+    let ch = h.min(round_div(w * th, tw)).max(1);
+    let x0 = region.x0 + ((w - cw) / 2) as usize;
+    let y0 = region.y0 + ((h - ch) / 2) as usize;
+    Rect {
+        x0,
+        y0,
+        x1: x0 + cw as usize,
+        y1: y0 + ch as usize,
+    }
+}
+
+/// For every output index on one axis, a contiguous run of source indices and weights.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Taps {
+    /// First source index of each output.
+    start: Vec<usize>,
+    /// `weights[bounds[i]..bounds[i + 1]]` belong to output `i`.
+    bounds: Vec<usize>,
+    weights: Vec<f32>,
+}
+
+impl Taps {
+    fn with_capacity(outputs: usize, taps: usize) -> Self {
+        let mut bounds = Vec::with_capacity(outputs + 1);
+        bounds.push(0);
+        Self {
+            start: Vec::with_capacity(outputs),
+            bounds,
+            weights: Vec::with_capacity(taps),
+        }
+    }
+
+    fn push(&mut self, start: usize, weights: impl IntoIterator<Item = f32>) {
+        self.start.push(start);
+        self.weights.extend(weights);
+        self.bounds.push(self.weights.len());
+    }
+
+    fn len(&self) -> usize {
+        self.start.len()
+    }
+
+    fn get(&self, i: usize) -> (usize, &[f32]) {
+        (
+            self.start[i],
+            &self.weights[self.bounds[i]..self.bounds[i + 1]],
+        )
+    }
+
+    /// Taps mapping `n` source pixels starting at `offset` onto `m` outputs.
+    ///
+    /// With `scale = n / m`: below 2, TensorFlow's `ResizeBilinear` with half-pixel
+    /// centres; from 2 on, TensorFlow's `ScaleAndTranslate` with the triangle kernel and
+    /// antialiasing (what `tf.image.resize(..., antialias=True)` runs).
+    pub(crate) fn for_axis(offset: usize, n: usize, m: usize) -> Self {
+        let mut taps = if n >= 2 * m {
+            Self::antialiased(n, m)
+        } else {
+            Self::bilinear(n, m)
+        };
+        for s in &mut taps.start {
+            *s += offset;
+        }
+        taps
+    }
+
+    /// `tf.image.resize(method="bilinear", antialias=False)`: sample position
+    /// `s = (i + 0.5) * scale - 0.5` in `f32`, lower `max(floor(s), 0)`, upper
+    /// `min(ceil(s), n - 1)`, weight of upper `s - floor(s)`.
+    fn bilinear(n: usize, m: usize) -> Self {
+        let scale = n as f32 / m as f32;
+        let last = n as i64 - 1;
+        let mut taps = Self::with_capacity(m, 2 * m);
+        for i in 0..m {
+            let s = (i as f32 + 0.5) * scale - 0.5;
+            let floor = s.floor();
+            let lower = (floor as i64).clamp(0, last) as usize;
+            let upper = (s.ceil() as i64).clamp(0, last) as usize;
+            let lerp = s - floor;
+            if upper == lower || lerp == 0.0 {
+                taps.push(lower, [1.0]);
+            } else {
+                taps.push(lower, [1.0 - lerp, lerp]);
+            }
+        }
+        taps
+    }
+
+    /// `tf.image.resize(method="bilinear", antialias=True)` when shrinking: the triangle
+    /// kernel widened by the scale factor, centred on `(i + 0.5) * scale`, weight of
+    /// source pixel `j` = `max(0, 1 - |j + 0.5 - centre| / scale)`, normalised over the
+    /// pixels inside the picture.
+    fn antialiased(n: usize, m: usize) -> Self {
+        // TensorFlow passes the output/input ratio and inverts it (in double, then float).
+        let ratio = m as f32 / n as f32;
+        let inv_scale = (1.0f64 / f64::from(ratio)) as f32;
+        let kernel_scale = inv_scale.max(1.0);
+        let one_over_kernel_scale = 1.0 / kernel_scale;
+        let last = n as i64 - 1;
+        let mut taps = Self::with_capacity(m, m * (2 * kernel_scale.ceil() as usize + 1));
+        let mut weights = Vec::new();
+        for i in 0..m {
+            let centre = (i as f32 + 0.5) * inv_scale;
+            let first = ((centre - kernel_scale - 0.5).ceil() as i64).clamp(0, last);
+            let end = ((centre + kernel_scale - 0.5).floor() as i64).clamp(0, last) + 1;
+            weights.clear();
+            let mut total = 0.0f32;
+            for j in first..end {
+                let pos = (j as f32 + 0.5 - centre) * one_over_kernel_scale;
+                let w = (1.0 - pos.abs()).max(0.0);
+                total += w;
+                weights.push(w);
+            }
+            if total >= 1000.0 * f32::MIN_POSITIVE {
+                let norm = 1.0 / total;
+                taps.push(first as usize, weights.iter().map(|w| w * norm));
+            } else {
+                // Cannot happen for in-range centres; fall back to the nearest pixel.
+                taps.push((centre as i64).clamp(0, last) as usize, [1.0]);
+            }
+        }
+        taps
+    }
+
+    /// The same taps on an axis of `len` pixels read backwards when `flip`.
+    fn mirrored(mut self, len: usize, flip: bool) -> Self {
+        if flip {
+            for i in 0..self.len() {
+                let (lo, hi) = (self.bounds[i], self.bounds[i + 1]);
+                self.weights[lo..hi].reverse();
+                self.start[i] = len - (self.start[i] + (hi - lo));
+            }
+        }
+        self
+    }
+
+    /// Smallest and one-past-largest source index used.
+    fn span(&self) -> (usize, usize) {
+        (0..self.len()).fold((usize::MAX, 0), |(lo, hi), i| {
+            let (s, w) = self.get(i);
+            (lo.min(s), hi.max(s + w.len()))
+        })
+    }
+}
+
+/// Separable resampling of the stored picture: rows.len() x cols.len() RGB out.
+fn run<S: Source + ?Sized>(source: &S, rows: &Taps, cols: &Taps) -> Result<Vec<f32>> {
+    let (out_h, out_w) = (rows.len(), cols.len());
+    let (c0, c1) = cols.span();
+    let (r0, r1) = rows.span();
+    if c1 > source.width() || r1 > source.height() || c0 >= c1 || r0 >= r1 {
+        return Err(Error::image("resampling window outside the picture"));
+    }
+
+    // For each stored row, which output rows use it and with what weight.
+    let mut counts = vec![0usize; r1 - r0 + 1];
+    for p in 0..out_h {
+        let (s, w) = rows.get(p);
+        for (k, &wt) in w.iter().enumerate() {
+            if wt != 0.0 {
+                counts[s + k - r0 + 1] += 1;
+            }
+        }
+    }
+    for i in 1..counts.len() {
+        counts[i] += counts[i - 1];
+    }
+    let mut fill = counts.clone();
+    let mut users = vec![(0usize, 0.0f32); counts[counts.len() - 1]];
+    for p in 0..out_h {
+        let (s, w) = rows.get(p);
+        for (k, &wt) in w.iter().enumerate() {
+            if wt != 0.0 {
+                let slot = &mut fill[s + k - r0];
+                users[*slot] = (p, wt);
+                *slot += 1;
+            }
+        }
+    }
+
+    let mut line = vec![0.0f32; (c1 - c0) * 3];
+    let mut filtered = vec![0.0f32; out_w * 3];
+    let mut out = vec![0.0f32; out_h * out_w * 3];
+    for r in r0..r1 {
+        let used = &users[counts[r - r0]..counts[r - r0 + 1]];
+        if used.is_empty() {
+            continue;
+        }
+        source.load_row(r, c0, c1, &mut line)?;
+        for (q, px) in filtered.chunks_exact_mut(3).enumerate() {
+            let (s, w) = cols.get(q);
+            let from = (s - c0) * 3;
+            let mut acc = [0.0f32; 3];
+            for (src, &wt) in line[from..from + w.len() * 3].chunks_exact(3).zip(w) {
+                acc[0] += wt * src[0];
+                acc[1] += wt * src[1];
+                acc[2] += wt * src[2];
+            }
+            px.copy_from_slice(&acc);
+        }
+        for &(p, wt) in used {
+            let dst = &mut out[p * out_w * 3..(p + 1) * out_w * 3];
+            for (d, &v) in dst.iter_mut().zip(&filtered) {
+                *d += wt * v;
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sum(t: &Taps, i: usize) -> f32 {
+        t.get(i).1.iter().sum()
+    }
+
+    #[test]
+    fn identity_size_is_one_tap_of_weight_one() {
+        for t in [Taps::for_axis(0, 7, 7)] {
+            for i in 0..7 {
+                assert_eq!(t.get(i), (i, &[1.0f32][..]));
+            }
+        }
+    }
+
+    #[test]
+    fn weights_sum_to_one_on_both_paths() {
+        for (n, m) in [
+            (300, 224),
+            (260, 200),
+            (1528, 224),
+            (5, 2),
+            (3, 11),
+            (1, 4),
+            (4, 1),
+            (17, 8),
+        ] {
+            let t = Taps::for_axis(0, n, m);
+            for i in 0..m {
+                assert!((sum(&t, i) - 1.0).abs() < 1e-5, "{n}->{m} output {i}");
+                let (s, w) = t.get(i);
+                assert!(s + w.len() <= n);
+            }
+        }
+    }
+
+    #[test]
+    fn halving_averages_two_neighbours_with_triangle_weights() {
+        // scale 2: centre of output 0 is 1.0, pixels 0 and 1 at distance 0.5/2 → 0.75 each,
+        // pixel 2 at 1.5/2 → 0.25; normalised over the in-range pixels 0..=2.
+        let t = Taps::for_axis(0, 8, 4);
+        let (s, w) = t.get(0);
+        assert_eq!(s, 0);
+        let expect = [0.75 / 1.75, 0.75 / 1.75, 0.25 / 1.75];
+        for (a, b) in w.iter().zip(expect) {
+            assert!((a - b).abs() < 1e-6);
+        }
+    }
+
+    #[test]
+    fn mirrored_taps_read_the_same_pixels_backwards() {
+        let t = Taps::for_axis(2, 10, 4);
+        let m = t.clone().mirrored(15, true);
+        for i in 0..4 {
+            let (s, w) = t.get(i);
+            let (ms, mw) = m.get(i);
+            assert_eq!(ms + mw.len(), 15 - s);
+            let rev: Vec<f32> = w.iter().rev().copied().collect();
+            assert_eq!(mw, &rev[..]);
+        }
+    }
+
+    #[test]
+    fn roi_rounds_outwards_and_rejects_bad_values() {
+        let roi = |x, y, width, height| {
+            Some(Roi {
+                x,
+                y,
+                width,
+                height,
+            })
+        };
+        assert_eq!(
+            roi_rect(roi(0.25, 0.5, 0.5, 0.5), 100, 10).unwrap(),
+            Rect {
+                x0: 25,
+                y0: 5,
+                x1: 75,
+                y1: 10
+            }
+        );
+        assert_eq!(
+            roi_rect(roi(0.101, 0.0, 0.5, 1.0), 100, 10).unwrap(),
+            Rect {
+                x0: 10,
+                y0: 0,
+                x1: 61,
+                y1: 10
+            }
+        );
+        assert_eq!(roi_rect(roi(0.1, 0.0, 0.8, 1.0), 100, 10).unwrap().x1, 90);
+        assert_eq!(
+            roi_rect(roi(0.5, 0.5, 1e-9, 1e-9), 100, 10).unwrap(),
+            Rect {
+                x0: 50,
+                y0: 5,
+                x1: 51,
+                y1: 6
+            }
+        );
+        for bad in [
+            roi(f32::NAN, 0.0, 0.5, 0.5),
+            roi(0.0, 0.0, f32::INFINITY, 0.5),
+            roi(-0.1, 0.0, 0.5, 0.5),
+            roi(0.6, 0.0, 0.5, 0.5),
+            roi(0.0, 0.0, 0.0, 0.5),
+            roi(0.0, 0.0, 0.5, -0.5),
+            roi(1.0, 0.0, 0.1, 0.5),
+        ] {
+            assert!(
+                matches!(roi_rect(bad, 100, 10), Err(Error::InvalidArgument { .. })),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn center_crop_takes_the_largest_centred_rectangle() {
+        let full = |w, h| Rect {
+            x0: 0,
+            y0: 0,
+            x1: w,
+            y1: h,
+        };
+        assert_eq!(
+            center_crop(full(1528, 1360), 224, 224),
+            Rect {
+                x0: 84,
+                y0: 0,
+                x1: 1444,
+                y1: 1360
+            }
+        );
+        assert_eq!(
+            center_crop(full(100, 301), 1, 1),
+            Rect {
+                x0: 0,
+                y0: 100,
+                x1: 100,
+                y1: 200
+            }
+        );
+        // 4:3 target on a 10x10 region: height round(10 * 3 / 4) = round(7.5) = 8, offset 1.
+        assert_eq!(
+            center_crop(full(10, 10), 4, 3),
+            Rect {
+                x0: 0,
+                y0: 1,
+                x1: 10,
+                y1: 9
+            }
+        );
+        // Never empty.
+        assert_eq!(
+            center_crop(full(1, 1), 1000, 1),
+            Rect {
+                x0: 0,
+                y0: 0,
+                x1: 1,
+                y1: 1
+            }
+        );
+    }
+}
