@@ -15,7 +15,10 @@ use std::sync::Once;
 
 use litert_sys as sys;
 
-use super::{check_inputs, Accelerator, DType, Engine, EngineOptions, Quantization, Session, TensorData, TensorInfo};
+use super::{
+    check_inputs, Accelerator, DType, Engine, EngineOptions, Quantization, Session, TensorData,
+    TensorInfo,
+};
 use crate::error::{Error, Result};
 
 /// Runs TFLite models with LiteRT: XNNPACK on the CPU, and the GPU or NPU accelerator
@@ -132,7 +135,9 @@ pub(crate) fn compile_with_fallback<T>(
                 if accelerator == Accelerator::Cpu || requested == Accelerator::Cpu {
                     return Err(err);
                 }
-                log::info!("{accelerator} accelerator not usable here ({err}); trying the next one");
+                log::info!(
+                    "{accelerator} accelerator not usable here ({err}); trying the next one"
+                );
                 last_error = Some(err);
             }
         }
@@ -145,10 +150,15 @@ pub(crate) fn compile_with_fallback<T>(
 /// runtime parses anything.
 fn check_flatbuffer_header(bytes: &[u8]) -> Result<()> {
     if bytes.len() < 16 {
-        return Err(Error::model(format!("{} bytes is too short for a TFLite model", bytes.len())));
+        return Err(Error::model(format!(
+            "{} bytes is too short for a TFLite model",
+            bytes.len()
+        )));
     }
     if &bytes[4..8] != b"TFL3" {
-        return Err(Error::model("not a TFLite flatbuffer (file identifier TFL3 missing)"));
+        return Err(Error::model(
+            "not a TFLite flatbuffer (file identifier TFL3 missing)",
+        ));
     }
     Ok(())
 }
@@ -158,7 +168,10 @@ fn check(status: sys::LiteRtStatus, call: &str) -> Result<()> {
     if status == sys::kLiteRtStatusOk {
         return Ok(());
     }
-    Err(Error::engine(format!("{call} failed: {}", status_text(status))))
+    Err(Error::engine(format!(
+        "{call} failed: {}",
+        status_text(status)
+    )))
 }
 
 /// Words for the statuses LiteRT returns. (`LiteRtGetStatusString` is declared in the
@@ -175,7 +188,9 @@ fn status_text(status: sys::LiteRtStatus) -> String {
         sys::kLiteRtStatusErrorWrongVersion => "wrong version",
         sys::kLiteRtStatusErrorFileIO => "file I/O error",
         sys::kLiteRtStatusErrorInvalidFlatbuffer => "invalid flatbuffer",
-        sys::kLiteRtStatusErrorDynamicLoading => "dynamic loading error (accelerator library missing?)",
+        sys::kLiteRtStatusErrorDynamicLoading => {
+            "dynamic loading error (accelerator library missing?)"
+        }
         sys::kLiteRtStatusErrorCompilation => "compilation error",
         sys::kLiteRtStatusErrorIndexOOB => "index out of bounds",
         sys::kLiteRtStatusErrorUnsupportedRuntimeVersion => "unsupported runtime version",
@@ -191,8 +206,13 @@ impl Environment {
     fn new() -> Result<Self> {
         let mut raw: sys::LiteRtEnvironment = ptr::null_mut();
         // SAFETY: no options are passed (count 0, null array); `raw` is a valid out-pointer.
-        check(unsafe { sys::LiteRtCreateEnvironment(0, ptr::null(), &mut raw) }, "LiteRtCreateEnvironment")?;
-        NonNull::new(raw).map(Self).ok_or_else(|| Error::engine("LiteRtCreateEnvironment returned null"))
+        check(
+            unsafe { sys::LiteRtCreateEnvironment(0, ptr::null(), &mut raw) },
+            "LiteRtCreateEnvironment",
+        )?;
+        NonNull::new(raw)
+            .map(Self)
+            .ok_or_else(|| Error::engine("LiteRtCreateEnvironment returned null"))
     }
 }
 
@@ -223,9 +243,14 @@ impl ModelHandle {
         let mut raw: sys::LiteRtModel = ptr::null_mut();
         // SAFETY: `bytes` is a valid buffer of `bytes.len()` bytes that outlives the model
         // (it is stored beside the handle and dropped after it).
-        let status = unsafe { sys::LiteRtCreateModelFromBuffer(bytes.as_ptr().cast(), bytes.len(), &mut raw) };
+        let status = unsafe {
+            sys::LiteRtCreateModelFromBuffer(bytes.as_ptr().cast(), bytes.len(), &mut raw)
+        };
         if status != sys::kLiteRtStatusOk {
-            return Err(Error::model(format!("LiteRT cannot read the model: {}", status_text(status))));
+            return Err(Error::model(format!(
+                "LiteRT cannot read the model: {}",
+                status_text(status)
+            )));
         }
         let ptr = NonNull::new(raw).ok_or_else(|| Error::model("LiteRT returned no model"))?;
         Ok(Self { ptr, _bytes: bytes })
@@ -233,7 +258,10 @@ impl ModelHandle {
 
     /// The default signature's inputs or outputs: public descriptions and the raw types
     /// needed to allocate their buffers.
-    fn tensors(&self, direction: Direction) -> Result<(Vec<TensorInfo>, Vec<sys::LiteRtRankedTensorType>)> {
+    fn tensors(
+        &self,
+        direction: Direction,
+    ) -> Result<(Vec<TensorInfo>, Vec<sys::LiteRtRankedTensorType>)> {
         let mut signature: sys::LiteRtSignature = ptr::null_mut();
         // SAFETY: valid model handle; index 0 is the default signature every model has.
         check(
@@ -252,7 +280,8 @@ impl ModelHandle {
                 Direction::Output => sys::LiteRtGetNumSignatureOutputs(signature, &mut count),
             }
         };
-        check(status, "LiteRtGetNumSignatureInputs/Outputs").map_err(|e| Error::model(e.to_string()))?;
+        check(status, "LiteRtGetNumSignatureInputs/Outputs")
+            .map_err(|e| Error::model(e.to_string()))?;
         let mut infos = Vec::with_capacity(count);
         let mut types = Vec::with_capacity(count);
         for index in 0..count {
@@ -260,11 +289,16 @@ impl ModelHandle {
             // SAFETY: index < count; `signature` is valid (see above).
             let status = unsafe {
                 match direction {
-                    Direction::Input => sys::LiteRtGetSignatureInputTensorByIndex(signature, index, &mut tensor),
-                    Direction::Output => sys::LiteRtGetSignatureOutputTensorByIndex(signature, index, &mut tensor),
+                    Direction::Input => {
+                        sys::LiteRtGetSignatureInputTensorByIndex(signature, index, &mut tensor)
+                    }
+                    Direction::Output => {
+                        sys::LiteRtGetSignatureOutputTensorByIndex(signature, index, &mut tensor)
+                    }
                 }
             };
-            check(status, "LiteRtGetSignatureTensorByIndex").map_err(|e| Error::model(e.to_string()))?;
+            check(status, "LiteRtGetSignatureTensorByIndex")
+                .map_err(|e| Error::model(e.to_string()))?;
             if tensor.is_null() {
                 return Err(Error::model("the model's signature names a missing tensor"));
             }
@@ -288,17 +322,25 @@ impl Drop for ModelHandle {
 fn describe_tensor(tensor: sys::LiteRtTensor) -> Result<(TensorInfo, sys::LiteRtRankedTensorType)> {
     let mut name_ptr: *const c_char = ptr::null();
     // SAFETY: `tensor` is a valid, non-null tensor of a live model.
-    check(unsafe { sys::LiteRtGetTensorName(tensor, &mut name_ptr) }, "LiteRtGetTensorName")?;
+    check(
+        unsafe { sys::LiteRtGetTensorName(tensor, &mut name_ptr) },
+        "LiteRtGetTensorName",
+    )?;
     let name = if name_ptr.is_null() {
         String::new()
     } else {
         // SAFETY: LiteRT returns a NUL-terminated string owned by the model, alive here.
-        unsafe { CStr::from_ptr(name_ptr) }.to_string_lossy().into_owned()
+        unsafe { CStr::from_ptr(name_ptr) }
+            .to_string_lossy()
+            .into_owned()
     };
     let mut ranked = sys::LiteRtRankedTensorType::default();
     // SAFETY: valid tensor; `ranked` is a valid out-pointer.
-    check(unsafe { sys::LiteRtGetRankedTensorType(tensor, &mut ranked) }, "LiteRtGetRankedTensorType")
-        .map_err(|_| Error::model(format!("tensor {name:?} has no fixed rank")))?;
+    check(
+        unsafe { sys::LiteRtGetRankedTensorType(tensor, &mut ranked) },
+        "LiteRtGetRankedTensorType",
+    )
+    .map_err(|_| Error::model(format!("tensor {name:?} has no fixed rank")))?;
     let rank = (ranked.layout.rank() as usize).min(ranked.layout.dimensions.len());
     let mut shape = Vec::with_capacity(rank);
     for &dim in &ranked.layout.dimensions[..rank] {
@@ -318,16 +360,42 @@ fn describe_tensor(tensor: sys::LiteRtTensor) -> Result<(TensorInfo, sys::LiteRt
     };
     let mut quant_type: sys::LiteRtQuantizationTypeId = sys::kLiteRtQuantizationNone;
     // SAFETY: valid tensor and out-pointer.
-    check(unsafe { sys::LiteRtGetQuantizationTypeId(tensor, &mut quant_type) }, "LiteRtGetQuantizationTypeId")?;
+    check(
+        unsafe { sys::LiteRtGetQuantizationTypeId(tensor, &mut quant_type) },
+        "LiteRtGetQuantizationTypeId",
+    )?;
     let quantization = if quant_type == sys::kLiteRtQuantizationPerTensor {
-        let mut q = sys::LiteRtQuantizationPerTensor { scale: 0.0, zero_point: 0 };
+        let mut q = sys::LiteRtQuantizationPerTensor {
+            scale: 0.0,
+            zero_point: 0,
+        };
         // SAFETY: the tensor is per-tensor quantised (checked above); valid out-pointer.
-        check(unsafe { sys::LiteRtGetPerTensorQuantization(tensor, &mut q) }, "LiteRtGetPerTensorQuantization")?;
-        Some(Quantization { scale: q.scale, zero_point: q.zero_point })
+        check(
+            unsafe { sys::LiteRtGetPerTensorQuantization(tensor, &mut q) },
+            "LiteRtGetPerTensorQuantization",
+        )?;
+        Some(Quantization {
+            scale: q.scale,
+            zero_point: q.zero_point,
+        })
     } else {
         None
     };
-    Ok((TensorInfo { name, shape, dtype, quantization }, ranked))
+    // Buffers need a static shape: run a dynamic batch dimension as 1.
+    for dim in &mut ranked.layout.dimensions[..rank] {
+        if *dim < 1 {
+            *dim = 1;
+        }
+    }
+    Ok((
+        TensorInfo {
+            name,
+            shape,
+            dtype,
+            quantization,
+        },
+        ranked,
+    ))
 }
 
 /// Owns a `LiteRtOptions`.
@@ -353,8 +421,13 @@ impl Options {
     fn new(accelerator: Accelerator, threads: u32) -> Result<Self> {
         let mut raw: sys::LiteRtOptions = ptr::null_mut();
         // SAFETY: valid out-pointer.
-        check(unsafe { sys::LiteRtCreateOptions(&mut raw) }, "LiteRtCreateOptions")?;
-        let options = NonNull::new(raw).map(Self).ok_or_else(|| Error::engine("LiteRtCreateOptions returned null"))?;
+        check(
+            unsafe { sys::LiteRtCreateOptions(&mut raw) },
+            "LiteRtCreateOptions",
+        )?;
+        let options = NonNull::new(raw)
+            .map(Self)
+            .ok_or_else(|| Error::engine("LiteRtCreateOptions returned null"))?;
         let bits = match accelerator {
             Accelerator::Cpu | Accelerator::Auto => sys::kLiteRtHwAcceleratorCpu,
             Accelerator::Gpu => sys::kLiteRtHwAcceleratorGpu,
@@ -362,7 +435,12 @@ impl Options {
         };
         // SAFETY: valid options handle.
         check(
-            unsafe { sys::LiteRtSetOptionsHardwareAccelerators(options.0.as_ptr(), bits as sys::LiteRtHwAcceleratorSet) },
+            unsafe {
+                sys::LiteRtSetOptionsHardwareAccelerators(
+                    options.0.as_ptr(),
+                    bits as sys::LiteRtHwAcceleratorSet,
+                )
+            },
             "LiteRtSetOptionsHardwareAccelerators",
         )?;
         options.add_cpu_threads(threads)?;
@@ -379,19 +457,30 @@ impl Options {
         // SAFETY: the identifier is a static C string; on success LiteRT owns `payload`
         // and frees it with `free_toml_payload`.
         let status = unsafe {
-            sys::LiteRtCreateOpaqueOptions(c"xnnpack".as_ptr(), payload.cast(), Some(free_toml_payload), &mut opaque)
+            sys::LiteRtCreateOpaqueOptions(
+                c"xnnpack".as_ptr(),
+                payload.cast(),
+                Some(free_toml_payload),
+                &mut opaque,
+            )
         };
         if status != sys::kLiteRtStatusOk || opaque.is_null() {
             // SAFETY: LiteRT did not take the payload; reclaim it exactly once.
             unsafe { free_toml_payload(payload.cast()) };
-            return Err(Error::engine(format!("LiteRtCreateOpaqueOptions failed: {}", status_text(status))));
+            return Err(Error::engine(format!(
+                "LiteRtCreateOpaqueOptions failed: {}",
+                status_text(status)
+            )));
         }
         // SAFETY: both handles are valid; on success `options` takes ownership of `opaque`.
         let status = unsafe { sys::LiteRtAddOpaqueOptions(self.0.as_ptr(), opaque) };
         if status != sys::kLiteRtStatusOk {
             // SAFETY: ownership was not transferred; destroy it (this frees the payload).
             unsafe { sys::LiteRtDestroyOpaqueOptions(opaque) };
-            return Err(Error::engine(format!("LiteRtAddOpaqueOptions failed: {}", status_text(status))));
+            return Err(Error::engine(format!(
+                "LiteRtAddOpaqueOptions failed: {}",
+                status_text(status)
+            )));
         }
         Ok(())
     }
@@ -401,15 +490,29 @@ impl Options {
 struct CompiledModel(NonNull<sys::LiteRtCompiledModelT>);
 
 impl CompiledModel {
-    fn new(env: &Environment, model: &ModelHandle, accelerator: Accelerator, threads: u32) -> Result<Self> {
+    fn new(
+        env: &Environment,
+        model: &ModelHandle,
+        accelerator: Accelerator,
+        threads: u32,
+    ) -> Result<Self> {
         let options = Options::new(accelerator, threads)?;
         let mut raw: sys::LiteRtCompiledModel = ptr::null_mut();
         // SAFETY: all three handles are valid; the options are only read during the call.
         check(
-            unsafe { sys::LiteRtCreateCompiledModel(env.0.as_ptr(), model.ptr.as_ptr(), options.0.as_ptr(), &mut raw) },
+            unsafe {
+                sys::LiteRtCreateCompiledModel(
+                    env.0.as_ptr(),
+                    model.ptr.as_ptr(),
+                    options.0.as_ptr(),
+                    &mut raw,
+                )
+            },
             "LiteRtCreateCompiledModel",
         )?;
-        NonNull::new(raw).map(Self).ok_or_else(|| Error::engine("LiteRtCreateCompiledModel returned null"))
+        NonNull::new(raw)
+            .map(Self)
+            .ok_or_else(|| Error::engine("LiteRtCreateCompiledModel returned null"))
     }
 }
 
@@ -444,29 +547,51 @@ impl TensorBuffer {
             },
             "LiteRtCreateManagedTensorBuffer",
         )?;
-        let ptr = NonNull::new(raw).ok_or_else(|| Error::engine("LiteRtCreateManagedTensorBuffer returned null"))?;
+        let ptr = NonNull::new(raw)
+            .ok_or_else(|| Error::engine("LiteRtCreateManagedTensorBuffer returned null"))?;
         let mut actual = 0usize;
         // SAFETY: valid buffer handle.
-        check(unsafe { sys::LiteRtGetTensorBufferSize(ptr.as_ptr(), &mut actual) }, "LiteRtGetTensorBufferSize")?;
+        check(
+            unsafe { sys::LiteRtGetTensorBufferSize(ptr.as_ptr(), &mut actual) },
+            "LiteRtGetTensorBufferSize",
+        )?;
         let buffer = Self { ptr, size: actual };
         if actual < size {
-            return Err(Error::engine(format!("tensor buffer holds {actual} bytes, {size} needed")));
+            return Err(Error::engine(format!(
+                "tensor buffer holds {actual} bytes, {size} needed"
+            )));
         }
         Ok(buffer)
     }
 
     /// Locks the buffer and hands its first `len` bytes to `f`.
-    fn with_bytes<R>(&self, mode: sys::LiteRtTensorBufferLockMode, len: usize, f: impl FnOnce(*mut u8) -> R) -> Result<R> {
+    fn with_bytes<R>(
+        &self,
+        mode: sys::LiteRtTensorBufferLockMode,
+        len: usize,
+        f: impl FnOnce(*mut u8) -> R,
+    ) -> Result<R> {
         if len > self.size {
-            return Err(Error::engine(format!("{len} bytes do not fit a {}-byte tensor buffer", self.size)));
+            return Err(Error::engine(format!(
+                "{len} bytes do not fit a {}-byte tensor buffer",
+                self.size
+            )));
         }
         let mut host: *mut c_void = ptr::null_mut();
         // SAFETY: valid buffer handle and out-pointer.
-        check(unsafe { sys::LiteRtLockTensorBuffer(self.ptr.as_ptr(), &mut host, mode) }, "LiteRtLockTensorBuffer")?;
-        let result = if host.is_null() { None } else { Some(f(host.cast())) };
+        check(
+            unsafe { sys::LiteRtLockTensorBuffer(self.ptr.as_ptr(), &mut host, mode) },
+            "LiteRtLockTensorBuffer",
+        )?;
+        let result = if host.is_null() {
+            None
+        } else {
+            Some(f(host.cast()))
+        };
         // SAFETY: the buffer was locked just above.
         let status = unsafe { sys::LiteRtUnlockTensorBuffer(self.ptr.as_ptr()) };
-        let result = result.ok_or_else(|| Error::engine("LiteRtLockTensorBuffer returned null memory"))?;
+        let result =
+            result.ok_or_else(|| Error::engine("LiteRtLockTensorBuffer returned null memory"))?;
         check(status, "LiteRtUnlockTensorBuffer")?;
         Ok(result)
     }
@@ -513,7 +638,9 @@ impl TensorBuffer {
                 })?;
                 Ok(TensorData::I8(out))
             }
-            other => Err(Error::unsupported(format!("output tensors of type {other}"))),
+            other => Err(Error::unsupported(format!(
+                "output tensors of type {other}"
+            ))),
         }
     }
 }
@@ -528,21 +655,31 @@ impl Drop for TensorBuffer {
 fn as_bytes<T: Copy>(values: &[T]) -> &[u8] {
     // SAFETY: f32 and i8 have no padding and every byte of them is initialised; the
     // slice covers exactly the memory of `values`.
-    unsafe { std::slice::from_raw_parts(values.as_ptr().cast::<u8>(), std::mem::size_of_val(values)) }
+    unsafe {
+        std::slice::from_raw_parts(values.as_ptr().cast::<u8>(), std::mem::size_of_val(values))
+    }
 }
 
 fn byte_size(tensor_type: &sys::LiteRtRankedTensorType) -> Result<usize> {
     let element = match tensor_type.element_type {
         sys::kLiteRtElementTypeFloat32 | sys::kLiteRtElementTypeInt32 => 4,
-        sys::kLiteRtElementTypeUInt8 | sys::kLiteRtElementTypeInt8 | sys::kLiteRtElementTypeBool => 1,
+        sys::kLiteRtElementTypeUInt8
+        | sys::kLiteRtElementTypeInt8
+        | sys::kLiteRtElementTypeBool => 1,
         sys::kLiteRtElementTypeFloat16 | sys::kLiteRtElementTypeInt16 => 2,
         sys::kLiteRtElementTypeInt64 => 8,
-        _ => return Err(Error::unsupported("a model tensor of an unusual element type")),
+        _ => {
+            return Err(Error::unsupported(
+                "a model tensor of an unusual element type",
+            ))
+        }
     };
     let rank = (tensor_type.layout.rank() as usize).min(tensor_type.layout.dimensions.len());
     tensor_type.layout.dimensions[..rank]
         .iter()
-        .try_fold(element, |acc: usize, &d| acc.checked_mul(usize::try_from(d).unwrap_or(1).max(1)))
+        .try_fold(element, |acc: usize, &d| {
+            acc.checked_mul(usize::try_from(d).unwrap_or(1).max(1))
+        })
         .filter(|&n| n <= 1 << 30)
         .ok_or_else(|| Error::model("a tensor is larger than 1 GiB"))
 }
@@ -586,7 +723,8 @@ impl Session for LiteRtSession {
         for (buffer, data) in self.input_buffers.iter_mut().zip(inputs) {
             buffer.write(data)?;
         }
-        let mut input_ptrs: Vec<sys::LiteRtTensorBuffer> = self.input_buffers.iter().map(|b| b.ptr.as_ptr()).collect();
+        let mut input_ptrs: Vec<sys::LiteRtTensorBuffer> =
+            self.input_buffers.iter().map(|b| b.ptr.as_ptr()).collect();
         let mut output_ptrs: Vec<sys::LiteRtTensorBuffer> =
             self.output_buffers.iter().map(|b| b.ptr.as_ptr()).collect();
         // SAFETY: the compiled model and every buffer are valid and sized for the
@@ -604,7 +742,11 @@ impl Session for LiteRtSession {
             },
             "LiteRtRunCompiledModel",
         )?;
-        self.output_buffers.iter().zip(&self.outputs).map(|(buffer, info)| buffer.read(info)).collect()
+        self.output_buffers
+            .iter()
+            .zip(&self.outputs)
+            .map(|(buffer, info)| buffer.read(info))
+            .collect()
     }
 }
 
@@ -630,9 +772,14 @@ mod tests {
 
     #[test]
     fn auto_reports_the_first_accelerator_that_compiles() {
-        let (_, used) =
-            compile_with_fallback(Accelerator::Auto, |a| if a == Accelerator::Npu { Err(Error::engine("no NPU")) } else { Ok(()) })
-                .expect("compiles");
+        let (_, used) = compile_with_fallback(Accelerator::Auto, |a| {
+            if a == Accelerator::Npu {
+                Err(Error::engine("no NPU"))
+            } else {
+                Ok(())
+            }
+        })
+        .expect("compiles");
         assert_eq!(used, Accelerator::Gpu);
     }
 
@@ -650,8 +797,12 @@ mod tests {
 
     #[test]
     fn text_is_not_a_model() {
-        let err = check_flatbuffer_header(b"this is a text file, not a model").expect_err("rejected");
+        let err =
+            check_flatbuffer_header(b"this is a text file, not a model").expect_err("rejected");
         assert!(matches!(err, Error::InvalidModel { .. }));
-        assert!(matches!(check_flatbuffer_header(b"abc"), Err(Error::InvalidModel { .. })));
+        assert!(matches!(
+            check_flatbuffer_header(b"abc"),
+            Err(Error::InvalidModel { .. })
+        ));
     }
 }

@@ -50,7 +50,9 @@ impl std::str::FromStr for Accelerator {
             "cpu" => Ok(Self::Cpu),
             "gpu" => Ok(Self::Gpu),
             "npu" => Ok(Self::Npu),
-            _ => Err(Error::argument(format!("accelerator must be auto, cpu, gpu or npu, got {s:?}"))),
+            _ => Err(Error::argument(format!(
+                "accelerator must be auto, cpu, gpu or npu, got {s:?}"
+            ))),
         }
     }
 }
@@ -66,7 +68,10 @@ pub struct EngineOptions {
 
 impl Default for EngineOptions {
     fn default() -> Self {
-        Self { accelerator: Accelerator::Auto, threads: 0 }
+        Self {
+            accelerator: Accelerator::Auto,
+            threads: 0,
+        }
     }
 }
 
@@ -224,11 +229,19 @@ pub trait Session: Send {
 /// Checks `inputs` against `infos` (count, element type, element count).
 pub(crate) fn check_inputs(infos: &[TensorInfo], inputs: &[TensorData]) -> Result<()> {
     if infos.len() != inputs.len() {
-        return Err(Error::argument(format!("the model takes {} inputs, got {}", infos.len(), inputs.len())));
+        return Err(Error::argument(format!(
+            "the model takes {} inputs, got {}",
+            infos.len(),
+            inputs.len()
+        )));
     }
     for (i, (info, data)) in infos.iter().zip(inputs).enumerate() {
         if info.dtype != data.dtype() {
-            return Err(Error::argument(format!("input {i} must be {}, got {}", info.dtype, data.dtype())));
+            return Err(Error::argument(format!(
+                "input {i} must be {}, got {}",
+                info.dtype,
+                data.dtype()
+            )));
         }
         if info.len() != data.len() {
             return Err(Error::argument(format!(

@@ -1,0 +1,96 @@
+//! `lesionscan info`: the model card, the model's tensors, and where it would run.
+
+use clap::Args;
+use lesionscan::{ModelInfo, TensorInfo, DISCLAIMER};
+use serde_json::{json, Value};
+
+use crate::cli::{CmdResult, Failure, ModelArgs};
+
+#[derive(Args, Debug)]
+pub(crate) struct InfoArgs {
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+fn tensor_json(t: &TensorInfo) -> Value {
+    json!({
+        "name": t.name,
+        "shape": t.shape,
+        "dtype": t.dtype.name(),
+        "quantization": t.quantization.map(|q| json!({"scale": q.scale, "zero_point": q.zero_point})),
+    })
+}
+
+fn tensor_line(t: &TensorInfo) -> String {
+    let quant = t.quantization.map_or_else(|| "not quantised".to_string(), |q| {
+        format!("scale {} zero point {}", q.scale, q.zero_point)
+    });
+    format!("{:<32} {:<8} {:?}  {quant}", t.name, t.dtype.name(), t.shape)
+}
+
+pub(crate) fn run(args: &InfoArgs) -> CmdResult {
+    let classifier = args.model.load(args.model.options())?;
+    let info: ModelInfo = classifier.model_info();
+    if args.json {
+        let card = serde_json::to_value(&info.card).map_err(|e| Failure::other(e.to_string()))?;
+        let value = json!({
+            "card": card,
+            "inputs": info.inputs.iter().map(tensor_json).collect::<Vec<_>>(),
+            "outputs": info.outputs.iter().map(tensor_json).collect::<Vec<_>>(),
+            "engine": info.engine,
+            "accelerator": info.accelerator.name(),
+            "disclaimer": DISCLAIMER,
+        });
+        println!("{value}");
+        return Ok(());
+    }
+    let card = &info.card;
+    println!("model      {} {}", card.id, card.version);
+    if let Some(sha) = &card.sha256 {
+        println!("sha256     {sha}");
+    }
+    println!("runs on    {} ({})", info.accelerator, info.engine);
+    let i = &card.input;
+    println!(
+        "input      {}x{} {} {}, (pixel - {:?}) / {:?}, {} resize, crop {}",
+        i.width, i.height, i.color, i.layout, i.mean, i.std, i.resize, i.crop
+    );
+    println!("output     {:?}", card.output.kind);
+    if let Some(meta) = &card.metadata_input {
+        let mut fields = Vec::new();
+        if meta.sex.is_some() {
+            fields.push("sex");
+        }
+        if meta.site.is_some() {
+            fields.push("body site");
+        }
+        if meta.age.is_some() {
+            fields.push("age");
+        }
+        println!("metadata   {} values: {}", meta.length, fields.join(", "));
+    }
+    println!("classes");
+    for (index, class) in card.classes.iter().enumerate() {
+        let flag = if class.malignant { "malignant" } else { "benign" };
+        println!("  {index} {:<6} {:<10} {}", class.code, flag, class.name);
+    }
+    println!("tensors");
+    for t in &info.inputs {
+        println!("  in  {}", tensor_line(t));
+    }
+    for t in &info.outputs {
+        println!("  out {}", tensor_line(t));
+    }
+    if !card.provenance.is_null() {
+        let pretty = serde_json::to_string_pretty(&card.provenance).map_err(|e| Failure::other(e.to_string()))?;
+        println!("provenance");
+        for line in pretty.lines() {
+            println!("  {line}");
+        }
+    }
+    println!("{DISCLAIMER}");
+    Ok(())
+}

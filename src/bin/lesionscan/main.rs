@@ -1,0 +1,13 @@
+//! `lesionscan`: classify skin-lesion pictures from the command line.
+//!
+//! Not a medical device: results support a clinician's judgement, they are not a diagnosis.
+
+mod bench;
+mod classify;
+mod cli;
+mod info;
+mod model_source;
+
+fn main() {
+    std::process::exit(cli::run());
+}

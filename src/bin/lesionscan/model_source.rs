@@ -1,0 +1,39 @@
+//! Where the model comes from: `--model/--card`, or the default built into the binary.
+
+use std::path::Path;
+
+use crate::cli::{Failure, ModelArgs};
+
+/// Model bytes, card text, and a label for messages.
+pub(crate) struct ModelSource {
+    pub(crate) model: Vec<u8>,
+    pub(crate) card: String,
+    pub(crate) label: String,
+}
+
+/// The default model compiled into the CLI (none yet: `--model` is required).
+fn builtin() -> Option<ModelSource> {
+    None
+}
+
+pub(crate) fn resolve(args: &ModelArgs) -> Result<ModelSource, Failure> {
+    let Some(model_path) = &args.model else {
+        if args.card.is_some() {
+            return Err(Failure::input("--card needs --model"));
+        }
+        return builtin().ok_or_else(|| Failure::input("this build has no default model: pass --model M.tflite"));
+    };
+    let card_path = match &args.card {
+        Some(card) => card.clone(),
+        None => model_path.with_extension("json"),
+    };
+    let model = read(model_path, "model")?;
+    let card = read(&card_path, "model card")?;
+    let card = String::from_utf8(card)
+        .map_err(|_| Failure::input(format!("model card {} is not UTF-8 text", card_path.display())))?;
+    Ok(ModelSource { model, card, label: model_path.display().to_string() })
+}
+
+pub(crate) fn read(path: &Path, what: &str) -> Result<Vec<u8>, Failure> {
+    std::fs::read(path).map_err(|e| Failure::input(format!("cannot read {what} {}: {e}", path.display())))
+}
