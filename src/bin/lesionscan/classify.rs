@@ -91,7 +91,7 @@ pub(crate) fn run(args: &ClassifyArgs) -> CmdResult {
                 written.map_err(|e| Failure::other(format!("cannot write output: {e}")))?;
             }
             Err(failure) => {
-                eprintln!("lesionscan: {}", failure.message.replace('\n', " "));
+                crate::native_stderr::line(&format!("lesionscan: {}", failure.message.replace('\n', " ")));
                 if worst.as_ref().is_none_or(|w| failure.code > w.code) {
                     worst = Some(failure);
                 }
@@ -102,8 +102,8 @@ pub(crate) fn run(args: &ClassifyArgs) -> CmdResult {
         println!("{DISCLAIMER}");
     }
     match worst {
-        // The per-picture line was already printed; report only the count.
-        Some(f) => Err(Failure { code: f.code, message: "some pictures could not be classified".into() }),
+        // Each failed picture already has its line on stderr.
+        Some(f) => Err(Failure { code: f.code, message: String::new() }),
         None => Ok(()),
     }
 }

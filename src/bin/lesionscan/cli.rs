@@ -127,12 +127,14 @@ fn parse_site(s: &str) -> Result<BodySite, String> {
 fn init_logging() {
     // LESIONSCAN_LOG=info (or debug) shows the library's diagnostics; warnings by default.
     let env = env_logger::Env::new().filter_or("LESIONSCAN_LOG", "warn");
-    let _ = env_logger::Builder::from_env(env).format_timestamp(None).try_init();
+    let _ = env_logger::Builder::from_env(env)
+        .format_timestamp(None)
+        .target(env_logger::Target::Pipe(Box::new(crate::native_stderr::OwnStderr)))
+        .try_init();
 }
 
 /// Parses the arguments, runs the command and returns the exit code.
 pub(crate) fn run() -> i32 {
-    init_logging();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
@@ -141,6 +143,8 @@ pub(crate) fn run() -> i32 {
             return code;
         }
     };
+    crate::native_stderr::init();
+    init_logging();
     let result = match &cli.command {
         Command::Classify(args) => classify::run(args),
         Command::Info(args) => info::run(args),
@@ -149,7 +153,9 @@ pub(crate) fn run() -> i32 {
     match result {
         Ok(()) => 0,
         Err(failure) => {
-            eprintln!("lesionscan: {}", failure.message.replace('\n', " "));
+            if !failure.message.is_empty() {
+                crate::native_stderr::line(&format!("lesionscan: {}", failure.message.replace('\n', " ")));
+            }
             failure.code
         }
     }

@@ -7,6 +7,7 @@ mod classify;
 mod cli;
 mod info;
 mod model_source;
+mod native_stderr;
 
 fn main() {
     std::process::exit(cli::run());

@@ -1,0 +1,66 @@
+//! Keeps stderr to one line per error.
+//!
+//! LiteRT (and the GPU accelerator it probes) write INFO lines straight to file
+//! descriptor 2 whenever a model compiles or is destroyed, and the 2.1.4 library exports
+//! no way to lower that level. So at start-up the CLI keeps a private copy of stderr for
+//! its own messages and parks descriptor 2 on /dev/null, unless `LESIONSCAN_LOG` asks
+//! for debug output. Native errors still reach the user: they come back as `Result`s.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::os::fd::{AsRawFd, FromRawFd};
+use std::sync::{Mutex, OnceLock};
+
+static OWN_STDERR: OnceLock<Mutex<File>> = OnceLock::new();
+
+/// Redirects descriptor 2 to /dev/null and keeps the real stderr for [`line`].
+/// Also restores the default SIGPIPE action, so `lesionscan … | head` ends quietly.
+pub(crate) fn init() {
+    // SAFETY: setting a signal disposition to its default is always sound.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    let verbose = std::env::var("LESIONSCAN_LOG").is_ok_and(|v| v.contains("debug") || v.contains("trace"));
+    if verbose {
+        return;
+    }
+    let Ok(null) = OpenOptions::new().write(true).open("/dev/null") else {
+        return;
+    };
+    // SAFETY: dup of descriptor 2, which stays open for the life of the process.
+    let saved = unsafe { libc::dup(2) };
+    if saved < 0 {
+        return;
+    }
+    // SAFETY: `saved` is a fresh descriptor we own from here on.
+    let own = unsafe { File::from_raw_fd(saved) };
+    // SAFETY: replaces descriptor 2 with /dev/null; no Rust object owns descriptor 2.
+    if unsafe { libc::dup2(null.as_raw_fd(), 2) } < 0 {
+        return;
+    }
+    let _ = OWN_STDERR.set(Mutex::new(own));
+}
+
+/// Writes one line to the real stderr.
+pub(crate) fn line(message: &str) {
+    match OWN_STDERR.get() {
+        Some(file) => {
+            let mut file = file.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let _ = writeln!(file, "{message}");
+        }
+        None => eprintln!("{message}"),
+    }
+}
+
+/// A writer to the real stderr, for the logger.
+pub(crate) struct OwnStderr;
+
+impl Write for OwnStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match OWN_STDERR.get() {
+            Some(file) => file.lock().unwrap_or_else(std::sync::PoisonError::into_inner).write(buf),
+            None => std::io::stderr().write(buf),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
