@@ -63,6 +63,7 @@ fn decode_inner(bytes: &[u8]) -> Result<Decoded> {
     limits.max_alloc = Some(MAX_ALLOC);
     reader.limits(limits);
 
+    check_complete(format, bytes)?;
     let fail = |e: image::ImageError| Error::image(format!("cannot decode {format:?}: {e}"));
     let mut decoder = reader.into_decoder().map_err(fail)?;
     let (width, height) = decoder.dimensions();
@@ -86,24 +87,88 @@ fn decode_inner(bytes: &[u8]) -> Result<Decoded> {
         }
     };
     let picture = DynamicImage::from_decoder(decoder).map_err(fail)?;
-    if format == ImageFormat::Jpeg && !has_end_of_image(bytes) {
-        // zune-jpeg fills missing scans with grey instead of failing; a cut-off upload
-        // must not be classified as if it were whole.
-        return Err(Error::image("truncated JPEG (no end-of-image marker)"));
-    }
     Ok(Decoded {
         rgb: picture.into_rgb8(),
         orientation,
     })
 }
 
-/// Whether a JPEG ends with its end-of-image marker `FF D9`, allowing the padding
-/// (zeros, `FF` fill bytes, line ends) that some writers append after it.
-fn has_end_of_image(bytes: &[u8]) -> bool {
-    // Some cameras append a little trailer after EOI; look back a bounded distance.
-    const TAIL: usize = 4096;
-    let tail = &bytes[bytes.len().saturating_sub(TAIL)..];
-    tail.windows(2).any(|w| w == [0xFF, 0xD9])
+/// Rejects input whose container says that data is missing, before decoding it.
+///
+/// zune-jpeg fills missing scans with grey rather than failing, and a WebP cut after its
+/// last complete chunk can decode too; a cut-off upload must not be classified as if it
+/// were whole.
+fn check_complete(format: ImageFormat, bytes: &[u8]) -> Result<()> {
+    match format {
+        ImageFormat::Jpeg if !jpeg_reaches_end_of_image(bytes) => {
+            Err(Error::image("truncated JPEG (no end-of-image marker)"))
+        }
+        ImageFormat::WebP => {
+            let declared = bytes
+                .get(4..8)
+                .map(|b| u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]])) + 8);
+            match declared {
+                Some(len) if len <= bytes.len() as u64 => Ok(()),
+                _ => Err(Error::image(
+                    "truncated WebP (shorter than its RIFF header says)",
+                )),
+            }
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Walks the JPEG's marker segments and entropy-coded scans from the start-of-image
+/// marker and reports whether the primary picture's end-of-image marker (`FF D9`) is
+/// reached. Data after it (an MPF gain map, a motion-photo video) is not looked at.
+fn jpeg_reaches_end_of_image(bytes: &[u8]) -> bool {
+    if bytes.get(..2) != Some(&[0xFF, 0xD8][..]) {
+        return false;
+    }
+    let mut i = 2;
+    loop {
+        // Skip anything up to a marker, then fill bytes.
+        while i < bytes.len() && bytes[i] != 0xFF {
+            i += 1;
+        }
+        while i < bytes.len() && bytes[i] == 0xFF {
+            i += 1;
+        }
+        let Some(&marker) = bytes.get(i) else {
+            return false;
+        };
+        i += 1;
+        match marker {
+            0xD9 => return true,
+            // Standalone markers carry no length.
+            0x01 | 0xD0..=0xD7 => continue,
+            _ => {}
+        }
+        let Some(len) = bytes
+            .get(i..i + 2)
+            .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))
+        else {
+            return false;
+        };
+        if len < 2 {
+            return false;
+        }
+        i += len;
+        if i > bytes.len() {
+            return false;
+        }
+        if marker == 0xDA {
+            // Entropy-coded data: runs until an FF that is neither a stuffed zero nor a
+            // restart marker.
+            loop {
+                match bytes.get(i..i + 2) {
+                    None => return false,
+                    Some(&[0xFF, next]) if next != 0 && !(0xD0..=0xD7).contains(&next) => break,
+                    Some(_) => i += 1,
+                }
+            }
+        }
+    }
 }
 
 impl Source for RgbImage {
@@ -125,5 +190,37 @@ impl Source for RgbImage {
             *o = f32::from(b);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jpeg_end_is_found_past_stuffed_bytes_and_restart_markers() {
+        let jpeg = [
+            0xFF, 0xD8, // SOI
+            0xFF, 0xE0, 0x00, 0x04, 0xFF, 0xD9, // APP0 whose payload looks like EOI
+            0xFF, 0xDA, 0x00, 0x02, // SOS
+            0x12, 0xFF, 0x00, 0x34, 0xFF, 0xD0, 0x56, // scan with a stuffed FF and RST0
+            0xFF, 0xD9, // EOI
+        ];
+        assert!(jpeg_reaches_end_of_image(&jpeg));
+        for cut in 0..jpeg.len() - 1 {
+            assert!(!jpeg_reaches_end_of_image(&jpeg[..cut]), "cut at {cut}");
+        }
+        // Trailing data after EOI (a gain map, a video) does not matter.
+        let mut with_trailer = jpeg.to_vec();
+        with_trailer.extend_from_slice(&[0u8; 10_000]);
+        assert!(jpeg_reaches_end_of_image(&with_trailer));
+    }
+
+    #[test]
+    fn webp_shorter_than_its_riff_size_is_truncated() {
+        let mut webp = b"RIFF\x10\0\0\0WEBP".to_vec();
+        assert!(check_complete(ImageFormat::WebP, &webp).is_err());
+        webp.resize(24, 0);
+        assert!(check_complete(ImageFormat::WebP, &webp).is_ok());
     }
 }

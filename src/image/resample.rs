@@ -151,7 +151,7 @@ fn roi_axis(start: f32, len: f32, n: usize, axis: &str) -> Result<(usize, usize)
     if l <= 0.0 {
         return Err(Error::argument(format!("ROI is empty along {axis}")));
     }
-    if s < 0.0 || s >= 1.0 || s + l > 1.0 + SLACK {
+    if !(0.0..1.0).contains(&s) || s + l > 1.0 + SLACK {
         return Err(Error::argument(format!(
             "ROI leaves the picture along {axis} (must lie in 0..=1)"
         )));
