@@ -6,7 +6,9 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::engine::{Accelerator, Engine, EngineOptions, LiteRtEngine, Session, TensorData, TensorInfo};
+use crate::engine::{
+    Accelerator, Engine, EngineOptions, LiteRtEngine, Session, TensorData, TensorInfo,
+};
 use crate::error::{Error, Result};
 use crate::image::{self, Frame, ImageOptions, PreparedImage};
 use crate::model::{check_checksum, ModelCard, ModelLayout};
@@ -85,11 +87,15 @@ impl ClassifierOptions {
 
     fn validate(&self, card: &ModelCard) -> Result<()> {
         if !self.allow.is_empty() && !self.deny.is_empty() {
-            return Err(Error::argument("allow and deny lists are mutually exclusive; give one or neither"));
+            return Err(Error::argument(
+                "allow and deny lists are mutually exclusive; give one or neither",
+            ));
         }
         for code in self.allow.iter().chain(&self.deny) {
             if !card.classes.iter().any(|c| &c.code == code) {
-                return Err(Error::argument(format!("class code {code:?} is not in the model card")));
+                return Err(Error::argument(format!(
+                    "class code {code:?} is not in the model card"
+                )));
             }
         }
         if !(0.0..=1.0).contains(&self.score_threshold) {
@@ -150,7 +156,10 @@ pub struct Classification {
     pub model_id: String,
 }
 
-fn serialize_accelerator<S: serde::Serializer>(a: &Accelerator, s: S) -> std::result::Result<S::Ok, S::Error> {
+fn serialize_accelerator<S: serde::Serializer>(
+    a: &Accelerator,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
     s.serialize_str(a.name())
 }
 
@@ -233,7 +242,8 @@ impl Classifier {
     ) -> Result<Self> {
         let model = std::fs::read(model_path)?;
         let card = std::fs::read(card_path)?;
-        let card = String::from_utf8(card).map_err(|_| Error::card("the card is not UTF-8 text"))?;
+        let card =
+            String::from_utf8(card).map_err(|_| Error::card("the card is not UTF-8 text"))?;
         Self::from_bytes(&model, &card, options)
     }
 
@@ -254,11 +264,19 @@ impl Classifier {
     ///
     /// # Errors
     /// As [`Classifier::from_bytes`].
-    pub fn with_engine(engine: &dyn Engine, model: &[u8], card_json: &str, options: ClassifierOptions) -> Result<Self> {
+    pub fn with_engine(
+        engine: &dyn Engine,
+        model: &[u8],
+        card_json: &str,
+        options: ClassifierOptions,
+    ) -> Result<Self> {
         let card = ModelCard::from_json(card_json)?;
         options.validate(&card)?;
         check_checksum(&card, model)?;
-        let engine_options = EngineOptions { accelerator: options.accelerator, threads: options.threads };
+        let engine_options = EngineOptions {
+            accelerator: options.accelerator,
+            threads: options.threads,
+        };
         let session = engine.load(model, &engine_options)?;
         let layout = ModelLayout::new(&card, session.inputs(), session.outputs())?;
         Ok(Self {
@@ -327,16 +345,27 @@ impl Classifier {
         self.classify_prepared(&image, patient, start)
     }
 
-    fn classify_prepared(&self, image: &PreparedImage, patient: Option<&PatientInfo>, start: Instant) -> Result<Classification> {
+    fn classify_prepared(
+        &self,
+        image: &PreparedImage,
+        patient: Option<&PatientInfo>,
+        start: Instant,
+    ) -> Result<Classification> {
         let mut inputs: Vec<TensorData> = Vec::with_capacity(self.inputs.len());
         for (index, info) in self.inputs.iter().enumerate() {
             let data = if index == self.layout.image_input {
                 tensor::image_tensor(image, &self.card.input, info)?
             } else if Some(index) == self.layout.metadata_input {
-                let spec = self.card.metadata_input.as_ref().ok_or_else(|| Error::card("metadata_input missing"))?;
+                let spec = self
+                    .card
+                    .metadata_input
+                    .as_ref()
+                    .ok_or_else(|| Error::card("metadata_input missing"))?;
                 tensor::values_tensor(&patient::encode(patient, spec)?, info)?
             } else {
-                return Err(Error::unsupported("a model input that is neither image nor metadata"));
+                return Err(Error::unsupported(
+                    "a model input that is neither image nor metadata",
+                ));
             };
             inputs.push(data);
         }
@@ -345,8 +374,14 @@ impl Classifier {
         let outputs = self.lock_session().run(&inputs)?;
         let inferred = Instant::now();
 
-        let output = outputs.get(self.layout.output).ok_or_else(|| Error::engine("the model returned no output"))?;
-        let probabilities = scores::probabilities(output, &self.outputs[self.layout.output], self.card.output.kind)?;
+        let output = outputs
+            .get(self.layout.output)
+            .ok_or_else(|| Error::engine("the model returned no output"))?;
+        let probabilities = scores::probabilities(
+            output,
+            &self.outputs[self.layout.output],
+            self.card.output.kind,
+        )?;
         let (categories, malignant_probability) = self.rank(&probabilities);
         let done = Instant::now();
 
@@ -368,11 +403,17 @@ impl Classifier {
     fn lock_session(&self) -> MutexGuard<'_, Box<dyn Session>> {
         // A panic while the lock was held cannot leave the session half-written in a way
         // that matters: every run rewrites all inputs first.
-        self.session.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.session
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn rank(&self, probabilities: &[f32]) -> (Vec<Category>, f32) {
-        let malignant_probability = self.card.malignant_indices().filter_map(|i| probabilities.get(i)).sum();
+        let malignant_probability = self
+            .card
+            .malignant_indices()
+            .filter_map(|i| probabilities.get(i))
+            .sum();
         let mut categories: Vec<Category> = self
             .card
             .classes

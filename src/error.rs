@@ -63,31 +63,47 @@ pub enum Error {
 
 impl Error {
     pub(crate) fn model(reason: impl Into<String>) -> Self {
-        Self::InvalidModel { reason: reason.into() }
+        Self::InvalidModel {
+            reason: reason.into(),
+        }
     }
     pub(crate) fn card(reason: impl Into<String>) -> Self {
-        Self::InvalidCard { reason: reason.into() }
+        Self::InvalidCard {
+            reason: reason.into(),
+        }
     }
     pub(crate) fn image(reason: impl Into<String>) -> Self {
-        Self::InvalidImage { reason: reason.into() }
+        Self::InvalidImage {
+            reason: reason.into(),
+        }
     }
     pub(crate) fn frame(reason: impl Into<String>) -> Self {
-        Self::InvalidFrame { reason: reason.into() }
+        Self::InvalidFrame {
+            reason: reason.into(),
+        }
     }
     pub(crate) fn argument(reason: impl Into<String>) -> Self {
-        Self::InvalidArgument { reason: reason.into() }
+        Self::InvalidArgument {
+            reason: reason.into(),
+        }
     }
     pub(crate) fn unsupported(reason: impl Into<String>) -> Self {
-        Self::Unsupported { reason: reason.into() }
+        Self::Unsupported {
+            reason: reason.into(),
+        }
     }
     pub(crate) fn engine(reason: impl Into<String>) -> Self {
-        Self::Engine { reason: reason.into() }
+        Self::Engine {
+            reason: reason.into(),
+        }
     }
 }
 
 impl From<std::io::Error> for Error {
     fn from(err: std::io::Error) -> Self {
-        Self::Io { reason: err.kind().to_string() }
+        Self::Io {
+            reason: err.kind().to_string(),
+        }
     }
 }
 

@@ -43,8 +43,12 @@ mod tensor;
 pub use classify::{Category, Classification, Classifier, ClassifierOptions, ModelInfo, Timings};
 pub use engine::{Accelerator, DType, EngineOptions, Quantization, TensorInfo};
 pub use error::{Error, Result};
-pub use image::{Fit, Frame, ImageOptions, PixelFormat, Plane, PreparedImage, Roi, Rotation, TargetSize};
-pub use model::{AgeEncoding, ClassInfo, InputSpec, MetadataSpec, ModelCard, OneHot, OutputKind, OutputSpec};
+pub use image::{
+    Fit, Frame, ImageOptions, PixelFormat, Plane, PreparedImage, Roi, Rotation, TargetSize,
+};
+pub use model::{
+    AgeEncoding, ClassInfo, InputSpec, MetadataSpec, ModelCard, OneHot, OutputKind, OutputSpec,
+};
 pub use patient::{BodySite, PatientInfo, Sex};
 pub use quality::QualityReport;
 

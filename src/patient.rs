@@ -41,7 +41,9 @@ impl std::str::FromStr for Sex {
         match s.trim().to_ascii_lowercase().as_str() {
             "female" | "f" => Ok(Self::Female),
             "male" | "m" => Ok(Self::Male),
-            _ => Err(Error::argument(format!("sex must be female or male, got {s:?}"))),
+            _ => Err(Error::argument(format!(
+                "sex must be female or male, got {s:?}"
+            ))),
         }
     }
 }
@@ -115,10 +117,16 @@ impl std::str::FromStr for BodySite {
     /// Accepts the HAM10000 spelling with spaces, `_` or `-` between words.
     fn from_str(s: &str) -> Result<Self> {
         let wanted = s.trim().to_ascii_lowercase().replace(['_', '-'], " ");
-        Self::ALL.into_iter().find(|site| site.as_str() == wanted).ok_or_else(|| {
-            let names: Vec<&str> = Self::ALL.iter().map(|s| s.as_str()).collect();
-            Error::argument(format!("unknown body site {s:?}; expected one of: {}", names.join(", ")))
-        })
+        Self::ALL
+            .into_iter()
+            .find(|site| site.as_str() == wanted)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Self::ALL.iter().map(|s| s.as_str()).collect();
+                Error::argument(format!(
+                    "unknown body site {s:?}; expected one of: {}",
+                    names.join(", ")
+                ))
+            })
     }
 }
 
@@ -128,13 +136,19 @@ pub(crate) fn encode(patient: Option<&PatientInfo>, spec: &MetadataSpec) -> Resu
     let patient = patient.unwrap_or(&empty);
     let mut values = vec![0f32; spec.length];
     if let Some(one_hot) = &spec.sex {
-        let index = patient.sex.and_then(|s| one_hot.indices.get(s.as_str()).copied()).or(one_hot.missing);
+        let index = patient
+            .sex
+            .and_then(|s| one_hot.indices.get(s.as_str()).copied())
+            .or(one_hot.missing);
         if let Some(i) = index {
             values[i] = 1.0;
         }
     }
     if let Some(one_hot) = &spec.site {
-        let index = patient.site.and_then(|s| one_hot.indices.get(s.as_str()).copied()).or(one_hot.missing);
+        let index = patient
+            .site
+            .and_then(|s| one_hot.indices.get(s.as_str()).copied())
+            .or(one_hot.missing);
         if let Some(i) = index {
             values[i] = 1.0;
         }
@@ -142,7 +156,9 @@ pub(crate) fn encode(patient: Option<&PatientInfo>, spec: &MetadataSpec) -> Resu
     if let Some(age) = &spec.age {
         match patient.age {
             Some(years) if years > 120 => {
-                return Err(Error::argument(format!("age must be within 0..=120 years, got {years}")));
+                return Err(Error::argument(format!(
+                    "age must be within 0..=120 years, got {years}"
+                )));
             }
             Some(years) => values[age.index] = f32::from(years) / age.divide_by,
             None => {
@@ -162,21 +178,38 @@ mod tests {
     use crate::model::{AgeEncoding, OneHot};
 
     fn spec() -> MetadataSpec {
-        let site = [("back", 6), ("trunk", 6), ("face", 4)].into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        let site = [("back", 6), ("trunk", 6), ("face", 4)]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
         MetadataSpec {
             length: 10,
             sex: Some(OneHot {
-                indices: [("female".to_string(), 0), ("male".to_string(), 1)].into_iter().collect(),
+                indices: [("female".to_string(), 0), ("male".to_string(), 1)]
+                    .into_iter()
+                    .collect(),
                 missing: Some(2),
             }),
-            site: Some(OneHot { indices: site, missing: Some(7) }),
-            age: Some(AgeEncoding { index: 8, divide_by: 90.0, missing_value: 0.5, missing_flag_index: Some(9) }),
+            site: Some(OneHot {
+                indices: site,
+                missing: Some(7),
+            }),
+            age: Some(AgeEncoding {
+                index: 8,
+                divide_by: 90.0,
+                missing_value: 0.5,
+                missing_flag_index: Some(9),
+            }),
         }
     }
 
     #[test]
     fn known_values_are_one_hot_and_age_is_scaled() {
-        let patient = PatientInfo { age: Some(45), sex: Some(Sex::Male), site: Some(BodySite::Back) };
+        let patient = PatientInfo {
+            age: Some(45),
+            sex: Some(Sex::Male),
+            site: Some(BodySite::Back),
+        };
         let v = encode(Some(&patient), &spec()).expect("encodes");
         assert_eq!(v, vec![0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.5, 0.0]);
     }
@@ -185,20 +218,35 @@ mod tests {
     fn absent_and_unmapped_values_use_the_missing_encoding() {
         let v = encode(None, &spec()).expect("encodes");
         assert_eq!(v, vec![0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.5, 1.0]);
-        let unmapped = PatientInfo { site: Some(BodySite::Unknown), ..Default::default() };
+        let unmapped = PatientInfo {
+            site: Some(BodySite::Unknown),
+            ..Default::default()
+        };
         assert_eq!(encode(Some(&unmapped), &spec()).expect("encodes")[7], 1.0);
     }
 
     #[test]
     fn impossible_age_is_an_argument_error() {
-        let patient = PatientInfo { age: Some(200), ..Default::default() };
-        assert!(matches!(encode(Some(&patient), &spec()), Err(Error::InvalidArgument { .. })));
+        let patient = PatientInfo {
+            age: Some(200),
+            ..Default::default()
+        };
+        assert!(matches!(
+            encode(Some(&patient), &spec()),
+            Err(Error::InvalidArgument { .. })
+        ));
     }
 
     #[test]
     fn body_sites_parse_in_any_word_separator() {
-        assert_eq!("lower_extremity".parse::<BodySite>().expect("parses"), BodySite::LowerExtremity);
-        assert_eq!("Upper-Extremity".parse::<BodySite>().expect("parses"), BodySite::UpperExtremity);
+        assert_eq!(
+            "lower_extremity".parse::<BodySite>().expect("parses"),
+            BodySite::LowerExtremity
+        );
+        assert_eq!(
+            "Upper-Extremity".parse::<BodySite>().expect("parses"),
+            BodySite::UpperExtremity
+        );
         assert!("elbow".parse::<BodySite>().is_err());
     }
 }

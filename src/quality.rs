@@ -23,6 +23,12 @@ pub struct QualityReport {
 impl QualityReport {
     /// The report when no check ran.
     pub fn not_assessed() -> Self {
-        Self { assessed: false, sharpness: None, exposure: None, usable: true, issues: Vec::new() }
+        Self {
+            assessed: false,
+            sharpness: None,
+            exposure: None,
+            usable: true,
+            issues: Vec::new(),
+        }
     }
 }

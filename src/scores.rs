@@ -6,7 +6,11 @@ use crate::model::OutputKind;
 
 /// Dequantises `output` (`real = scale * (q - zero_point)`) and, when the card says the
 /// model outputs logits, applies a softmax.
-pub(crate) fn probabilities(output: &TensorData, info: &TensorInfo, kind: OutputKind) -> Result<Vec<f32>> {
+pub(crate) fn probabilities(
+    output: &TensorData,
+    info: &TensorInfo,
+    kind: OutputKind,
+) -> Result<Vec<f32>> {
     let dequantised: Vec<f32> = match output {
         TensorData::F32(v) => v.clone(),
         TensorData::U8(v) => dequantise(v.iter().map(|&q| f32::from(q)), info)?,
@@ -22,9 +26,12 @@ pub(crate) fn probabilities(output: &TensorData, info: &TensorInfo, kind: Output
 }
 
 fn dequantise(values: impl Iterator<Item = f32>, info: &TensorInfo) -> Result<Vec<f32>> {
-    let quant = info
-        .quantization
-        .ok_or_else(|| Error::model(format!("integer output tensor {:?} has no quantisation parameters", info.name)))?;
+    let quant = info.quantization.ok_or_else(|| {
+        Error::model(format!(
+            "integer output tensor {:?} has no quantisation parameters",
+            info.name
+        ))
+    })?;
     let zero_point = quant.zero_point as f32;
     Ok(values.map(|q| quant.scale * (q - zero_point)).collect())
 }
@@ -43,14 +50,27 @@ mod tests {
     use crate::engine::{DType, Quantization};
 
     fn info(quantization: Option<Quantization>) -> TensorInfo {
-        TensorInfo { name: "out".into(), shape: vec![1, 3], dtype: DType::I8, quantization }
+        TensorInfo {
+            name: "out".into(),
+            shape: vec![1, 3],
+            dtype: DType::I8,
+            quantization,
+        }
     }
 
     #[test]
     fn int8_probabilities_are_dequantised() {
         // TFLite's int8 softmax output: scale 1/256, zero point -128.
-        let q = Some(Quantization { scale: 1.0 / 256.0, zero_point: -128 });
-        let p = probabilities(&TensorData::I8(vec![-128, 0, 127]), &info(q), OutputKind::Probabilities).expect("ok");
+        let q = Some(Quantization {
+            scale: 1.0 / 256.0,
+            zero_point: -128,
+        });
+        let p = probabilities(
+            &TensorData::I8(vec![-128, 0, 127]),
+            &info(q),
+            OutputKind::Probabilities,
+        )
+        .expect("ok");
         assert_eq!(p, vec![0.0, 0.5, 255.0 / 256.0]);
     }
 
@@ -62,7 +82,12 @@ mod tests {
         for (a, b) in p.iter().zip(expected) {
             assert!((a - b).abs() < 1e-6, "{p:?}");
         }
-        let same = probabilities(&TensorData::F32(vec![0.1, 0.2, 0.7]), &info(None), OutputKind::Probabilities).expect("ok");
+        let same = probabilities(
+            &TensorData::F32(vec![0.1, 0.2, 0.7]),
+            &info(None),
+            OutputKind::Probabilities,
+        )
+        .expect("ok");
         assert_eq!(same, vec![0.1, 0.2, 0.7]);
     }
 

@@ -1,8 +1,11 @@
 //! The Classifier end to end: results against TensorFlow, options, bad input, threads.
 
-use lesionscan::engine::{Accelerator, DType, Engine, EngineOptions, Session, TensorData, TensorInfo};
+use lesionscan::engine::{
+    Accelerator, DType, Engine, EngineOptions, Session, TensorData, TensorInfo,
+};
 use lesionscan::{
-    BodySite, Classifier, ClassifierOptions, Error, Frame, ImageOptions, PatientInfo, PixelFormat, Plane, Rotation, Sex,
+    BodySite, Classifier, ClassifierOptions, Error, Frame, ImageOptions, PatientInfo, PixelFormat,
+    Plane, Rotation, Sex,
 };
 use serde_json::Value;
 
@@ -17,12 +20,18 @@ fn card_text(name: &str) -> String {
 }
 
 fn classifier(name: &str, options: ClassifierOptions) -> Classifier {
-    Classifier::from_files(format!("tests/data/{name}.tflite"), format!("tests/data/{name}.json"), options)
-        .expect("fixture loads")
+    Classifier::from_files(
+        format!("tests/data/{name}.tflite"),
+        format!("tests/data/{name}.json"),
+        options,
+    )
+    .expect("fixture loads")
 }
 
 fn cpu() -> ClassifierOptions {
-    ClassifierOptions::default().with_accelerator(Accelerator::Cpu).with_threads(1)
+    ClassifierOptions::default()
+        .with_accelerator(Accelerator::Cpu)
+        .with_threads(1)
 }
 
 fn by_index(result: &lesionscan::Classification, classes: usize) -> Vec<f32> {
@@ -34,7 +43,8 @@ fn by_index(result: &lesionscan::Classification, classes: usize) -> Vec<f32> {
 }
 
 fn e2e_reference() -> Value {
-    serde_json::from_str(&String::from_utf8(read("tests/data/e2e_reference.json")).expect("utf-8")).expect("json")
+    serde_json::from_str(&String::from_utf8(read("tests/data/e2e_reference.json")).expect("utf-8"))
+        .expect("json")
 }
 
 fn patient_from(case: &Value) -> Option<PatientInfo> {
@@ -42,7 +52,9 @@ fn patient_from(case: &Value) -> Option<PatientInfo> {
     let patient = PatientInfo {
         age: meta["age"].as_u64().map(|a| a as u8),
         sex: meta["sex"].as_str().map(|s| s.parse::<Sex>().expect("sex")),
-        site: meta["site"].as_str().map(|s| s.parse::<BodySite>().expect("site")),
+        site: meta["site"]
+            .as_str()
+            .map(|s| s.parse::<BodySite>().expect("site")),
     };
     (patient != PatientInfo::default()).then_some(patient)
 }
@@ -59,13 +71,27 @@ fn float_two_input_model_matches_tensorflow_end_to_end() {
     let mut cases = 0;
     for case in model["cases"].as_array().expect("cases") {
         let patient = patient_from(case);
-        let result = classifier.classify_image(&photo, &ImageOptions::default(), patient.as_ref()).expect("classifies");
+        let result = classifier
+            .classify_image(&photo, &ImageOptions::default(), patient.as_ref())
+            .expect("classifies");
         let got = by_index(&result, 7);
-        let want: Vec<f64> = case["probabilities"].as_array().expect("p").iter().map(|v| v.as_f64().expect("f")).collect();
+        let want: Vec<f64> = case["probabilities"]
+            .as_array()
+            .expect("p")
+            .iter()
+            .map(|v| v.as_f64().expect("f"))
+            .collect();
         for (g, w) in got.iter().zip(&want) {
-            assert!((f64::from(*g) - w).abs() < 2e-3, "{}: {got:?} vs TF {want:?}", case["name"]);
+            assert!(
+                (f64::from(*g) - w).abs() < 2e-3,
+                "{}: {got:?} vs TF {want:?}",
+                case["name"]
+            );
         }
-        assert_eq!(result.categories[0].index as i64, case["top1"].as_i64().expect("top1"));
+        assert_eq!(
+            result.categories[0].index as i64,
+            case["top1"].as_i64().expect("top1")
+        );
         cases += 1;
     }
     assert_eq!(cases, 2);
@@ -75,9 +101,17 @@ fn float_two_input_model_matches_tensorflow_end_to_end() {
 fn patient_metadata_changes_the_answer_of_a_metadata_model() {
     let classifier = classifier("two_input_float", cpu());
     let photo = read(PHOTO);
-    let none = classifier.classify_image(&photo, &ImageOptions::default(), None).expect("ok");
-    let patient = PatientInfo { age: Some(45), sex: Some(Sex::Female), site: Some(BodySite::Back) };
-    let some = classifier.classify_image(&photo, &ImageOptions::default(), Some(&patient)).expect("ok");
+    let none = classifier
+        .classify_image(&photo, &ImageOptions::default(), None)
+        .expect("ok");
+    let patient = PatientInfo {
+        age: Some(45),
+        sex: Some(Sex::Female),
+        site: Some(BodySite::Back),
+    };
+    let some = classifier
+        .classify_image(&photo, &ImageOptions::default(), Some(&patient))
+        .expect("ok");
     let (a, b) = (by_index(&none, 7), by_index(&some, 7));
     let diff: f32 = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).sum();
     assert!(diff > 0.1, "metadata made no difference: {a:?} vs {b:?}");
@@ -89,9 +123,16 @@ fn int8_model_end_to_end_is_close_to_tensorflow() {
     let model = &reference["models"]["mobilenet_tiny_int8"];
     let case = &model["cases"][0];
     let classifier = classifier("mobilenet_tiny_int8", cpu());
-    let result = classifier.classify_image(&read(PHOTO), &ImageOptions::default(), None).expect("ok");
+    let result = classifier
+        .classify_image(&read(PHOTO), &ImageOptions::default(), None)
+        .expect("ok");
     let got = by_index(&result, 7);
-    let want: Vec<f64> = case["probabilities"].as_array().expect("p").iter().map(|v| v.as_f64().expect("f")).collect();
+    let want: Vec<f64> = case["probabilities"]
+        .as_array()
+        .expect("p")
+        .iter()
+        .map(|v| v.as_f64().expect("f"))
+        .collect();
     // int8 outputs move in steps of 1/256; inputs may differ by one quantisation step
     // where the two decoders disagree, so allow a few steps.
     for (g, w) in got.iter().zip(&want) {
@@ -102,7 +143,9 @@ fn int8_model_end_to_end_is_close_to_tensorflow() {
 #[test]
 fn categories_are_ranked_and_malignant_probability_sums_the_malignant_classes() {
     let classifier = classifier("two_input_float", cpu());
-    let result = classifier.classify_image(&read(PHOTO), &ImageOptions::default(), None).expect("ok");
+    let result = classifier
+        .classify_image(&read(PHOTO), &ImageOptions::default(), None)
+        .expect("ok");
     assert_eq!(result.categories.len(), 7);
     for pair in result.categories.windows(2) {
         assert!(pair[0].probability >= pair[1].probability);
@@ -119,7 +162,10 @@ fn categories_are_ranked_and_malignant_probability_sums_the_malignant_classes() 
     assert!((result.malignant_probability - malignant).abs() < 1e-6);
     for c in &result.categories {
         let class = &card.classes[c.index as usize];
-        assert_eq!((&c.code, &c.name, c.malignant), (&class.code, &class.name, class.malignant));
+        assert_eq!(
+            (&c.code, &c.name, c.malignant),
+            (&class.code, &class.name, class.malignant)
+        );
     }
     assert_eq!(result.model_id, "two_input_float");
     assert_eq!(result.engine, "litert");
@@ -129,13 +175,18 @@ fn categories_are_ranked_and_malignant_probability_sums_the_malignant_classes() 
 #[test]
 fn max_results_threshold_allow_and_deny_shape_the_categories() {
     let photo = read(PHOTO);
-    let full = classifier("two_input_float", cpu()).classify_image(&photo, &ImageOptions::default(), None).expect("ok");
+    let full = classifier("two_input_float", cpu())
+        .classify_image(&photo, &ImageOptions::default(), None)
+        .expect("ok");
 
     let top2 = classifier("two_input_float", cpu().with_max_results(2))
         .classify_image(&photo, &ImageOptions::default(), None)
         .expect("ok");
     assert_eq!(top2.categories, full.categories[..2].to_vec());
-    assert_eq!(top2.malignant_probability, full.malignant_probability, "filters never change the malignant sum");
+    assert_eq!(
+        top2.malignant_probability, full.malignant_probability,
+        "filters never change the malignant sum"
+    );
 
     let threshold = full.categories[2].probability;
     let kept = classifier("two_input_float", cpu().with_score_threshold(threshold))
@@ -161,18 +212,33 @@ fn max_results_threshold_allow_and_deny_shape_the_categories() {
 #[test]
 fn allow_and_deny_together_or_unknown_codes_are_rejected() {
     let load = |options| {
-        Classifier::from_bytes(&read("tests/data/two_input_float.tflite"), &card_text("two_input_float"), options)
+        Classifier::from_bytes(
+            &read("tests/data/two_input_float.tflite"),
+            &card_text("two_input_float"),
+            options,
+        )
     };
-    assert!(matches!(load(cpu().with_allow(["mel"]).with_deny(["nv"])), Err(Error::InvalidArgument { .. })));
-    assert!(matches!(load(cpu().with_allow(["melanoma"])), Err(Error::InvalidArgument { .. })));
-    assert!(matches!(load(cpu().with_score_threshold(1.5)), Err(Error::InvalidArgument { .. })));
+    assert!(matches!(
+        load(cpu().with_allow(["mel"]).with_deny(["nv"])),
+        Err(Error::InvalidArgument { .. })
+    ));
+    assert!(matches!(
+        load(cpu().with_allow(["melanoma"])),
+        Err(Error::InvalidArgument { .. })
+    ));
+    assert!(matches!(
+        load(cpu().with_score_threshold(1.5)),
+        Err(Error::InvalidArgument { .. })
+    ));
 }
 
 #[test]
 fn bad_pictures_give_invalid_image_and_the_classifier_keeps_working() {
     let classifier = classifier("mobilenet_tiny_int8", cpu());
     let photo = read(PHOTO);
-    let good = classifier.classify_image(&photo, &ImageOptions::default(), None).expect("ok");
+    let good = classifier
+        .classify_image(&photo, &ImageOptions::default(), None)
+        .expect("ok");
     let mut random = vec![0u8; 4096];
     let mut state = 0x2545_f491_u32;
     for b in &mut random {
@@ -181,24 +247,43 @@ fn bad_pictures_give_invalid_image_and_the_classifier_keeps_working() {
         state ^= state << 5;
         *b = state as u8;
     }
-    for bad in [&b""[..], &photo[..photo.len() / 2], &photo[..200], &random[..], b"GIF89a not really"] {
-        let err = classifier.classify_image(bad, &ImageOptions::default(), None).expect_err("bad input fails");
+    for bad in [
+        &b""[..],
+        &photo[..photo.len() / 2],
+        &photo[..200],
+        &random[..],
+        b"GIF89a not really",
+    ] {
+        let err = classifier
+            .classify_image(bad, &ImageOptions::default(), None)
+            .expect_err("bad input fails");
         assert!(matches!(err, Error::InvalidImage { .. }), "{err:?}");
     }
-    let again = classifier.classify_image(&photo, &ImageOptions::default(), None).expect("still works");
+    let again = classifier
+        .classify_image(&photo, &ImageOptions::default(), None)
+        .expect("still works");
     assert_eq!(again.categories, good.categories);
 }
 
 #[test]
 fn a_text_file_is_not_a_model() {
-    let err = Classifier::from_bytes(b"model = mobilenet\nthis is text\n", &card_text("mobilenet_tiny_int8"), cpu())
-        .expect_err("rejected");
+    let err = Classifier::from_bytes(
+        b"model = mobilenet\nthis is text\n",
+        &card_text("mobilenet_tiny_int8"),
+        cpu(),
+    )
+    .expect_err("rejected");
     // The card carries a sha256, so the text is caught there; without it, the engine
     // rejects it.
     assert!(matches!(err, Error::InvalidModel { .. }), "{err:?}");
     let mut card: Value = serde_json::from_str(&card_text("mobilenet_tiny_int8")).expect("json");
     card.as_object_mut().expect("object").remove("sha256");
-    let err = Classifier::from_bytes(b"model = mobilenet\nthis is text\n", &card.to_string(), cpu()).expect_err("rejected");
+    let err = Classifier::from_bytes(
+        b"model = mobilenet\nthis is text\n",
+        &card.to_string(),
+        cpu(),
+    )
+    .expect_err("rejected");
     assert!(matches!(err, Error::InvalidModel { .. }), "{err:?}");
 }
 
@@ -214,25 +299,46 @@ fn cards_that_do_not_fit_the_model_are_invalid_cards() {
     let six_classes = edit(&|c| {
         c["classes"].as_array_mut().expect("classes").pop();
     });
-    assert!(matches!(six_classes, Error::InvalidCard { .. }), "{six_classes:?}");
+    assert!(
+        matches!(six_classes, Error::InvalidCard { .. }),
+        "{six_classes:?}"
+    );
     let wrong_size = edit(&|c| c["input"]["width"] = 224.into());
-    assert!(matches!(wrong_size, Error::InvalidCard { .. }), "{wrong_size:?}");
+    assert!(
+        matches!(wrong_size, Error::InvalidCard { .. }),
+        "{wrong_size:?}"
+    );
     let wrong_dtype = edit(&|c| c["input"]["dtype"] = "float32".into());
-    assert!(matches!(wrong_dtype, Error::InvalidCard { .. }), "{wrong_dtype:?}");
+    assert!(
+        matches!(wrong_dtype, Error::InvalidCard { .. }),
+        "{wrong_dtype:?}"
+    );
     let metadata_without_input = edit(&|c| {
         c["metadata_input"] = serde_json::json!({"length": 10});
     });
-    assert!(matches!(metadata_without_input, Error::InvalidCard { .. }), "{metadata_without_input:?}");
+    assert!(
+        matches!(metadata_without_input, Error::InvalidCard { .. }),
+        "{metadata_without_input:?}"
+    );
     let other_checksum = edit(&|c| c["sha256"] = "00".repeat(32).into());
-    assert!(matches!(other_checksum, Error::InvalidModel { .. }), "{other_checksum:?}");
+    assert!(
+        matches!(other_checksum, Error::InvalidModel { .. }),
+        "{other_checksum:?}"
+    );
     let not_json = Classifier::from_bytes(&model, "{ not json", cpu()).expect_err("rejected");
     assert!(matches!(not_json, Error::InvalidCard { .. }));
 
     let two_inputs = read("tests/data/two_input_float.tflite");
     let mut card: Value = serde_json::from_str(&card_text("two_input_float")).expect("json");
-    card.as_object_mut().expect("object").remove("metadata_input");
-    let no_metadata = Classifier::from_bytes(&two_inputs, &card.to_string(), cpu()).expect_err("rejected");
-    assert!(matches!(no_metadata, Error::InvalidCard { .. }), "{no_metadata:?}");
+    card.as_object_mut()
+        .expect("object")
+        .remove("metadata_input");
+    let no_metadata =
+        Classifier::from_bytes(&two_inputs, &card.to_string(), cpu()).expect_err("rejected");
+    assert!(
+        matches!(no_metadata, Error::InvalidCard { .. }),
+        "{no_metadata:?}"
+    );
 }
 
 #[test]
@@ -245,18 +351,42 @@ fn a_frame_with_short_planes_is_invalid_and_the_classifier_keeps_working() {
         height: 48,
         format: PixelFormat::Nv21,
         planes: vec![
-            Plane { bytes: &y, row_stride: 64, pixel_stride: 1 },
-            Plane { bytes: &vu, row_stride: 64, pixel_stride: 2 },
+            Plane {
+                bytes: &y,
+                row_stride: 64,
+                pixel_stride: 1,
+            },
+            Plane {
+                bytes: &vu,
+                row_stride: 64,
+                pixel_stride: 2,
+            },
         ],
         rotation: Rotation::R0,
     };
-    let err = classifier.classify_frame(&frame, &ImageOptions::default(), None).expect_err("short plane");
+    let err = classifier
+        .classify_frame(&frame, &ImageOptions::default(), None)
+        .expect_err("short plane");
     assert!(matches!(err, Error::InvalidFrame { .. }), "{err:?}");
     let vu = vec![128u8; 64 * 24];
-    let frame = Frame { planes: vec![frame.planes[0], Plane { bytes: &vu, row_stride: 64, pixel_stride: 2 }], ..frame };
-    let result = classifier.classify_frame(&frame, &ImageOptions::default(), None).expect("good frame");
+    let frame = Frame {
+        planes: vec![
+            frame.planes[0],
+            Plane {
+                bytes: &vu,
+                row_stride: 64,
+                pixel_stride: 2,
+            },
+        ],
+        ..frame
+    };
+    let result = classifier
+        .classify_frame(&frame, &ImageOptions::default(), None)
+        .expect("good frame");
     assert_eq!(result.categories.len(), 7);
-    assert!(classifier.classify_image(&read(PHOTO), &ImageOptions::default(), None).is_ok());
+    assert!(classifier
+        .classify_image(&read(PHOTO), &ImageOptions::default(), None)
+        .is_ok());
 }
 
 #[test]
@@ -264,17 +394,37 @@ fn classifier_is_send_and_sync_and_four_threads_agree_with_one() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Classifier>();
 
-    let classifier = classifier("two_input_float", ClassifierOptions::default().with_accelerator(Accelerator::Cpu));
+    let classifier = classifier(
+        "two_input_float",
+        ClassifierOptions::default().with_accelerator(Accelerator::Cpu),
+    );
     let photo = read(PHOTO);
     let patients = [
         None,
-        Some(PatientInfo { age: Some(70), sex: Some(Sex::Male), site: Some(BodySite::Face) }),
-        Some(PatientInfo { age: Some(30), sex: Some(Sex::Female), site: Some(BodySite::LowerExtremity) }),
-        Some(PatientInfo { age: None, sex: Some(Sex::Female), site: None }),
+        Some(PatientInfo {
+            age: Some(70),
+            sex: Some(Sex::Male),
+            site: Some(BodySite::Face),
+        }),
+        Some(PatientInfo {
+            age: Some(30),
+            sex: Some(Sex::Female),
+            site: Some(BodySite::LowerExtremity),
+        }),
+        Some(PatientInfo {
+            age: None,
+            sex: Some(Sex::Female),
+            site: None,
+        }),
     ];
     let expected: Vec<_> = patients
         .iter()
-        .map(|p| classifier.classify_image(&photo, &ImageOptions::default(), p.as_ref()).expect("ok").categories)
+        .map(|p| {
+            classifier
+                .classify_image(&photo, &ImageOptions::default(), p.as_ref())
+                .expect("ok")
+                .categories
+        })
         .collect();
     std::thread::scope(|scope| {
         let handles: Vec<_> = (0..4)
@@ -285,7 +435,11 @@ fn classifier_is_send_and_sync_and_four_threads_agree_with_one() {
                         .map(|round| {
                             let i = (t + round) % patients.len();
                             let r = classifier
-                                .classify_image(photo, &ImageOptions::default(), patients[i].as_ref())
+                                .classify_image(
+                                    photo,
+                                    &ImageOptions::default(),
+                                    patients[i].as_ref(),
+                                )
                                 .expect("ok");
                             (i, r.categories)
                         })
@@ -314,8 +468,17 @@ impl Engine for FixedLogits {
     fn name(&self) -> &'static str {
         "fixed"
     }
-    fn load(&self, _model: &[u8], _options: &EngineOptions) -> lesionscan::Result<Box<dyn Session>> {
-        let info = |name: &str, shape: Vec<usize>| TensorInfo { name: name.into(), shape, dtype: DType::F32, quantization: None };
+    fn load(
+        &self,
+        _model: &[u8],
+        _options: &EngineOptions,
+    ) -> lesionscan::Result<Box<dyn Session>> {
+        let info = |name: &str, shape: Vec<usize>| TensorInfo {
+            name: name.into(),
+            shape,
+            dtype: DType::F32,
+            quantization: None,
+        };
         Ok(Box::new(FixedSession {
             inputs: vec![info("image", vec![1, 8, 8, 3])],
             outputs: vec![info("logits", vec![1, self.0.len()])],
@@ -344,16 +507,24 @@ impl Session for FixedSession {
 fn logits_get_a_softmax_and_ties_keep_card_order() {
     let mut card: Value = serde_json::from_str(&card_text("two_input_float")).expect("json");
     card["input"] = serde_json::json!({"width": 8, "height": 8, "dtype": "float32"});
-    card.as_object_mut().expect("object").remove("metadata_input");
+    card.as_object_mut()
+        .expect("object")
+        .remove("metadata_input");
     card.as_object_mut().expect("object").remove("sha256");
     card["output"]["kind"] = "logits".into();
     // ln 2 for mel, 0 elsewhere: mel = 2/8, every other class 1/8.
     let mut logits = vec![0.0f32; 7];
     logits[4] = 2f32.ln();
-    let classifier =
-        Classifier::with_engine(&FixedLogits(logits), b"unused", &card.to_string(), ClassifierOptions::default())
-            .expect("loads");
-    let result = classifier.classify_image(&read(PHOTO), &ImageOptions::default(), None).expect("ok");
+    let classifier = Classifier::with_engine(
+        &FixedLogits(logits),
+        b"unused",
+        &card.to_string(),
+        ClassifierOptions::default(),
+    )
+    .expect("loads");
+    let result = classifier
+        .classify_image(&read(PHOTO), &ImageOptions::default(), None)
+        .expect("ok");
     assert_eq!(result.engine, "fixed");
     assert_eq!(result.categories[0].code, "mel");
     assert!((result.categories[0].probability - 0.25).abs() < 1e-6);

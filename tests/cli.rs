@@ -10,17 +10,38 @@ const MODEL: &str = "tests/data/two_input_float.tflite";
 const PHOTO: &str = "tests/data/phone_skin_moles.jpg";
 
 fn lesionscan(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lesionscan")).args(args).env_remove("LESIONSCAN_LOG").output().expect("runs")
+    Command::new(env!("CARGO_BIN_EXE_lesionscan"))
+        .args(args)
+        .env_remove("LESIONSCAN_LOG")
+        .output()
+        .expect("runs")
 }
 
 fn stderr_lines(out: &Output) -> Vec<String> {
-    String::from_utf8_lossy(&out.stderr).lines().map(str::to_string).collect()
+    String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .map(str::to_string)
+        .collect()
 }
 
 #[test]
 fn classify_json_prints_one_object_per_picture_with_the_contract_fields() {
-    let out = lesionscan(&["classify", "--json", "--accelerator", "cpu", "--model", MODEL, PHOTO, PHOTO]);
-    assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let out = lesionscan(&[
+        "classify",
+        "--json",
+        "--accelerator",
+        "cpu",
+        "--model",
+        MODEL,
+        PHOTO,
+        PHOTO,
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).expect("utf-8");
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 2, "{text}");
@@ -31,8 +52,14 @@ fn classify_json_prints_one_object_per_picture_with_the_contract_fields() {
         assert_eq!(v["accelerator"], "cpu");
         let categories = v["categories"].as_array().expect("categories");
         assert_eq!(categories.len(), 7);
-        let probabilities: Vec<f64> = categories.iter().map(|c| c["probability"].as_f64().expect("p")).collect();
-        assert!(probabilities.windows(2).all(|w| w[0] >= w[1]), "descending: {probabilities:?}");
+        let probabilities: Vec<f64> = categories
+            .iter()
+            .map(|c| c["probability"].as_f64().expect("p"))
+            .collect();
+        assert!(
+            probabilities.windows(2).all(|w| w[0] >= w[1]),
+            "descending: {probabilities:?}"
+        );
         for c in categories {
             assert!(c["code"].is_string() && c["name"].is_string());
         }
@@ -47,14 +74,24 @@ fn classify_json_prints_one_object_per_picture_with_the_contract_fields() {
             assert!(v["timings"][stage].is_u64(), "{stage}");
         }
     }
-    assert!(out.stderr.is_empty(), "native logs leaked: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.stderr.is_empty(),
+        "native logs leaked: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
 fn patient_flags_reach_the_model() {
     let plain = lesionscan(&["classify", "--json", "--model", MODEL, PHOTO]);
-    let with = lesionscan(&["classify", "--json", "--model", MODEL, "--age", "70", "--sex", "male", "--site", "face", PHOTO]);
-    assert_eq!((plain.status.code(), with.status.code()), (Some(0), Some(0)));
+    let with = lesionscan(&[
+        "classify", "--json", "--model", MODEL, "--age", "70", "--sex", "male", "--site", "face",
+        PHOTO,
+    ]);
+    assert_eq!(
+        (plain.status.code(), with.status.code()),
+        (Some(0), Some(0))
+    );
     let top = |o: &Output| {
         let v: Value = serde_json::from_slice(&o.stdout).expect("json");
         v["categories"][0]["probability"].as_f64().expect("p")
@@ -69,7 +106,10 @@ fn human_output_names_the_classes_and_says_it_is_not_a_diagnosis() {
     let out = lesionscan(&["classify", "--model", MODEL, PHOTO]);
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8(out.stdout).expect("utf-8");
-    assert!(text.contains("Melanoma") && text.contains("malignant classes together"), "{text}");
+    assert!(
+        text.contains("Melanoma") && text.contains("malignant classes together"),
+        "{text}"
+    );
     assert!(text.contains("not a medical device"), "{text}");
 }
 
@@ -77,7 +117,12 @@ fn human_output_names_the_classes_and_says_it_is_not_a_diagnosis() {
 fn unreadable_input_exits_2_with_one_line() {
     let missing = lesionscan(&["classify", "--model", MODEL, "no/such/picture.jpg"]);
     assert_eq!(missing.status.code(), Some(2));
-    assert_eq!(stderr_lines(&missing).len(), 1, "{:?}", stderr_lines(&missing));
+    assert_eq!(
+        stderr_lines(&missing).len(),
+        1,
+        "{:?}",
+        stderr_lines(&missing)
+    );
 
     let not_a_picture = lesionscan(&["classify", "--model", MODEL, "Cargo.toml"]);
     assert_eq!(not_a_picture.status.code(), Some(2));
@@ -89,7 +134,14 @@ fn unreadable_input_exits_2_with_one_line() {
     assert_eq!(mixed.status.code(), Some(2));
     assert_eq!(String::from_utf8_lossy(&mixed.stdout).lines().count(), 1);
 
-    let text_model = lesionscan(&["classify", "--model", "Cargo.toml", "--card", "tests/data/two_input_float.json", PHOTO]);
+    let text_model = lesionscan(&[
+        "classify",
+        "--model",
+        "Cargo.toml",
+        "--card",
+        "tests/data/two_input_float.json",
+        PHOTO,
+    ]);
     assert_eq!(text_model.status.code(), Some(2));
     assert_eq!(stderr_lines(&text_model).len(), 1);
 }
@@ -98,9 +150,31 @@ fn unreadable_input_exits_2_with_one_line() {
 fn bad_arguments_exit_2() {
     assert_eq!(lesionscan(&["classify"]).status.code(), Some(2));
     assert_eq!(lesionscan(&["frobnicate"]).status.code(), Some(2));
-    assert_eq!(lesionscan(&["classify", "--accelerator", "tpu", "--model", MODEL, PHOTO]).status.code(), Some(2));
-    assert_eq!(lesionscan(&["classify", "--rotation", "45", "--model", MODEL, PHOTO]).status.code(), Some(2));
-    assert_eq!(lesionscan(&["classify", "--roi", "0.5,0.5,0.9,0.9", "--model", MODEL, PHOTO]).status.code(), Some(2));
+    assert_eq!(
+        lesionscan(&["classify", "--accelerator", "tpu", "--model", MODEL, PHOTO])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        lesionscan(&["classify", "--rotation", "45", "--model", MODEL, PHOTO])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        lesionscan(&[
+            "classify",
+            "--roi",
+            "0.5,0.5,0.9,0.9",
+            "--model",
+            MODEL,
+            PHOTO
+        ])
+        .status
+        .code(),
+        Some(2)
+    );
 }
 
 #[test]
@@ -116,16 +190,42 @@ fn info_json_shows_card_tensors_and_accelerator() {
     assert_eq!(inputs[0]["dtype"], "float32");
     assert_eq!(v["outputs"][0]["shape"], serde_json::json!([1, 7]));
 
-    let int8 = lesionscan(&["info", "--json", "--model", "tests/data/mobilenet_tiny_int8.tflite"]);
+    let int8 = lesionscan(&[
+        "info",
+        "--json",
+        "--model",
+        "tests/data/mobilenet_tiny_int8.tflite",
+    ]);
     let v: Value = serde_json::from_slice(&int8.stdout).expect("json");
     assert_eq!(v["inputs"][0]["dtype"], "int8");
-    assert!(v["inputs"][0]["quantization"]["scale"].as_f64().expect("scale") > 0.0);
+    assert!(
+        v["inputs"][0]["quantization"]["scale"]
+            .as_f64()
+            .expect("scale")
+            > 0.0
+    );
 }
 
 #[test]
 fn bench_json_reports_load_time_and_stage_percentiles() {
-    let out = lesionscan(&["bench", "--json", "--runs", "3", "--warmup", "1", "--threads", "1", "--model", MODEL]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = lesionscan(&[
+        "bench",
+        "--json",
+        "--runs",
+        "3",
+        "--warmup",
+        "1",
+        "--threads",
+        "1",
+        "--model",
+        MODEL,
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: Value = serde_json::from_slice(&out.stdout).expect("json");
     assert!(v["load_ms"].as_f64().expect("load") > 0.0);
     for stage in ["preprocess", "inference", "postprocess", "total"] {

@@ -5,16 +5,29 @@ use lesionscan::engine::{Accelerator, DType, Engine, EngineOptions, LiteRtEngine
 use serde_json::Value;
 
 fn reference() -> Value {
-    let text = std::fs::read_to_string("tests/data/reference_outputs.json").expect("reference file");
+    let text =
+        std::fs::read_to_string("tests/data/reference_outputs.json").expect("reference file");
     serde_json::from_str(&text).expect("reference JSON")
 }
 
 fn tensor_from_json(t: &Value) -> TensorData {
     let data = t["data"].as_array().expect("data");
     match t["dtype"].as_str().expect("dtype") {
-        "int8" => TensorData::I8(data.iter().map(|v| v.as_i64().expect("int") as i8).collect()),
-        "uint8" => TensorData::U8(data.iter().map(|v| v.as_i64().expect("int") as u8).collect()),
-        "float32" => TensorData::F32(data.iter().map(|v| v.as_f64().expect("float") as f32).collect()),
+        "int8" => TensorData::I8(
+            data.iter()
+                .map(|v| v.as_i64().expect("int") as i8)
+                .collect(),
+        ),
+        "uint8" => TensorData::U8(
+            data.iter()
+                .map(|v| v.as_i64().expect("int") as u8)
+                .collect(),
+        ),
+        "float32" => TensorData::F32(
+            data.iter()
+                .map(|v| v.as_f64().expect("float") as f32)
+                .collect(),
+        ),
         other => panic!("unexpected dtype {other}"),
     }
 }
@@ -22,7 +35,13 @@ fn tensor_from_json(t: &Value) -> TensorData {
 fn load(file: &str, threads: u32) -> Box<dyn lesionscan::engine::Session> {
     let bytes = std::fs::read(format!("tests/data/{file}")).expect("model file");
     LiteRtEngine::new()
-        .load(&bytes, &EngineOptions { accelerator: Accelerator::Cpu, threads })
+        .load(
+            &bytes,
+            &EngineOptions {
+                accelerator: Accelerator::Cpu,
+                threads,
+            },
+        )
         .expect("model loads")
 }
 
@@ -31,25 +50,48 @@ fn tensor_names_shapes_types_and_quantisation_come_from_the_model() {
     let reference = reference();
     for (id, model) in reference["models"].as_object().expect("models") {
         let session = load(model["file"].as_str().expect("file"), 1);
-        for (ours, theirs) in [(session.inputs(), &model["inputs"]), (session.outputs(), &model["outputs"])] {
+        for (ours, theirs) in [
+            (session.inputs(), &model["inputs"]),
+            (session.outputs(), &model["outputs"]),
+        ] {
             let theirs = theirs.as_array().expect("tensor list");
             assert_eq!(ours.len(), theirs.len(), "{id}: tensor count");
             for (a, b) in ours.iter().zip(theirs) {
                 assert_eq!(a.name, b["name"].as_str().expect("name"), "{id}");
-                let shape: Vec<usize> =
-                    b["shape"].as_array().expect("shape").iter().map(|d| d.as_u64().expect("dim") as usize).collect();
+                let shape: Vec<usize> = b["shape"]
+                    .as_array()
+                    .expect("shape")
+                    .iter()
+                    .map(|d| d.as_u64().expect("dim") as usize)
+                    .collect();
                 assert_eq!(a.shape, shape, "{id} {}", a.name);
-                assert_eq!(a.dtype.name(), b["dtype"].as_str().expect("dtype"), "{id} {}", a.name);
+                assert_eq!(
+                    a.dtype.name(),
+                    b["dtype"].as_str().expect("dtype"),
+                    "{id} {}",
+                    a.name
+                );
                 let scale = b["quantization"]["scale"].as_f64().expect("scale") as f32;
                 match a.quantization {
                     Some(q) => {
                         assert_eq!(q.scale, scale, "{id} {} scale", a.name);
-                        assert_eq!(q.zero_point, b["quantization"]["zero_point"].as_i64().expect("zp"));
+                        assert_eq!(
+                            q.zero_point,
+                            b["quantization"]["zero_point"].as_i64().expect("zp")
+                        );
                     }
-                    None => assert_eq!(scale, 0.0, "{id} {}: TF reports quantisation we missed", a.name),
+                    None => assert_eq!(
+                        scale, 0.0,
+                        "{id} {}: TF reports quantisation we missed",
+                        a.name
+                    ),
                 }
                 if a.dtype != DType::F32 {
-                    assert!(a.quantization.is_some(), "{id} {}: integer tensor without quantisation", a.name);
+                    assert!(
+                        a.quantization.is_some(),
+                        "{id} {}: integer tensor without quantisation",
+                        a.name
+                    );
                 }
             }
         }
@@ -66,7 +108,12 @@ fn assert_outputs_match(threads: u32) {
                 .as_array()
                 .expect("inputs")
                 .iter()
-                .map(|t| (t["position"].as_u64().expect("position"), tensor_from_json(t)))
+                .map(|t| {
+                    (
+                        t["position"].as_u64().expect("position"),
+                        tensor_from_json(t),
+                    )
+                })
                 .collect();
             inputs.sort_by_key(|(position, _)| *position);
             let inputs: Vec<TensorData> = inputs.into_iter().map(|(_, t)| t).collect();
@@ -85,7 +132,10 @@ fn assert_outputs_match(threads: u32) {
             cases += 1;
         }
     }
-    assert!(cases >= 9, "expected the reference file to hold cases for three models, ran {cases}");
+    assert!(
+        cases >= 9,
+        "expected the reference file to hold cases for three models, ran {cases}"
+    );
 }
 
 #[test]
@@ -104,8 +154,12 @@ fn different_inputs_give_different_outputs() {
     // everything would make every other comparison meaningless.
     let reference = reference();
     for (id, model) in reference["models"].as_object().expect("models") {
-        let tops: std::collections::HashSet<i64> =
-            model["cases"].as_array().expect("cases").iter().map(|c| c["top1"].as_i64().expect("top1")).collect();
+        let tops: std::collections::HashSet<i64> = model["cases"]
+            .as_array()
+            .expect("cases")
+            .iter()
+            .map(|c| c["top1"].as_i64().expect("top1"))
+            .collect();
         assert!(tops.len() >= 2, "{id}: every case has the same top class");
     }
 }
@@ -114,10 +168,19 @@ fn different_inputs_give_different_outputs() {
 fn wrong_input_shape_or_type_is_an_argument_error_and_the_session_still_runs() {
     let mut session = load("mobilenet_tiny_int8.tflite", 1);
     let too_short = TensorData::I8(vec![0; 10]);
-    assert!(matches!(session.run(&[too_short]), Err(lesionscan::Error::InvalidArgument { .. })));
+    assert!(matches!(
+        session.run(&[too_short]),
+        Err(lesionscan::Error::InvalidArgument { .. })
+    ));
     let wrong_type = TensorData::F32(vec![0.0; 128 * 128 * 3]);
-    assert!(matches!(session.run(&[wrong_type]), Err(lesionscan::Error::InvalidArgument { .. })));
-    assert!(matches!(session.run(&[]), Err(lesionscan::Error::InvalidArgument { .. })));
+    assert!(matches!(
+        session.run(&[wrong_type]),
+        Err(lesionscan::Error::InvalidArgument { .. })
+    ));
+    assert!(matches!(
+        session.run(&[]),
+        Err(lesionscan::Error::InvalidArgument { .. })
+    ));
     let good = TensorData::I8(vec![0; 128 * 128 * 3]);
     assert!(session.run(&[good]).is_ok());
 }

@@ -91,7 +91,9 @@ impl InputSpec {
         match self.crop.as_str() {
             "center" | "center-crop" | "center_crop" => Ok(Fit::CenterCrop),
             "none" | "stretch" => Ok(Fit::Stretch),
-            other => Err(Error::card(format!("input.crop must be \"center\" or \"none\", got {other:?}"))),
+            other => Err(Error::card(format!(
+                "input.crop must be \"center\" or \"none\", got {other:?}"
+            ))),
         }
     }
 }
@@ -201,8 +203,8 @@ impl ModelCard {
     /// # Errors
     /// [`Error::InvalidCard`] for malformed JSON or inconsistent content.
     pub fn from_json(json: &str) -> Result<Self> {
-        let card: ModelCard =
-            serde_json::from_str(json).map_err(|e| Error::card(format!("not a valid model card: {e}")))?;
+        let card: ModelCard = serde_json::from_str(json)
+            .map_err(|e| Error::card(format!("not a valid model card: {e}")))?;
         card.validate()?;
         Ok(card)
     }
@@ -229,25 +231,41 @@ impl ModelCard {
                 return Err(Error::card("a class has an empty code"));
             }
             if !codes.insert(class.code.as_str()) {
-                return Err(Error::card(format!("class code {:?} appears twice", class.code)));
+                return Err(Error::card(format!(
+                    "class code {:?} appears twice",
+                    class.code
+                )));
             }
         }
         let input = &self.input;
         if input.width == 0 || input.height == 0 || input.width > 4096 || input.height > 4096 {
-            return Err(Error::card("input width and height must be within 1..=4096"));
+            return Err(Error::card(
+                "input width and height must be within 1..=4096",
+            ));
         }
         if input.color != "rgb" {
-            return Err(Error::card(format!("input.color {:?} is not supported (only \"rgb\")", input.color)));
+            return Err(Error::card(format!(
+                "input.color {:?} is not supported (only \"rgb\")",
+                input.color
+            )));
         }
         if input.layout != "nhwc" {
-            return Err(Error::card(format!("input.layout {:?} is not supported (only \"nhwc\")", input.layout)));
+            return Err(Error::card(format!(
+                "input.layout {:?} is not supported (only \"nhwc\")",
+                input.layout
+            )));
         }
         if input.resize != "bilinear" {
-            return Err(Error::card(format!("input.resize {:?} is not supported (only \"bilinear\")", input.resize)));
+            return Err(Error::card(format!(
+                "input.resize {:?} is not supported (only \"bilinear\")",
+                input.resize
+            )));
         }
         if let Some(dtype) = &input.dtype {
             if !matches!(dtype.as_str(), "float32" | "uint8" | "int8") {
-                return Err(Error::card(format!("input.dtype {dtype:?} is not float32, uint8 or int8")));
+                return Err(Error::card(format!(
+                    "input.dtype {dtype:?} is not float32, uint8 or int8"
+                )));
             }
         }
         input.fit()?;
@@ -270,7 +288,11 @@ impl ModelCard {
 
     /// Indices of the classes marked malignant.
     pub fn malignant_indices(&self) -> impl Iterator<Item = usize> + '_ {
-        self.classes.iter().enumerate().filter(|(_, c)| c.malignant).map(|(i, _)| i)
+        self.classes
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.malignant)
+            .map(|(i, _)| i)
     }
 }
 
@@ -304,7 +326,8 @@ impl MetadataSpec {
             if let Some(flag) = age.missing_flag_index {
                 check("age.missing_flag", flag)?;
             }
-            if !age.divide_by.is_finite() || age.divide_by == 0.0 || !age.missing_value.is_finite() {
+            if !age.divide_by.is_finite() || age.divide_by == 0.0 || !age.missing_value.is_finite()
+            {
                 return Err(Error::card("metadata_input.age needs a finite non-zero divide_by and a finite missing_value"));
             }
         }

@@ -22,7 +22,10 @@ pub(crate) struct ModelLayout {
 
 /// Lower-case hex SHA-256 of `bytes`.
 pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Checks the model's bytes against the card's checksum.
@@ -40,8 +43,14 @@ pub(crate) fn check_checksum(card: &ModelCard, model: &[u8]) -> Result<()> {
 
 impl ModelLayout {
     /// Matches the card to the tensors the model declares.
-    pub(crate) fn new(card: &ModelCard, inputs: &[TensorInfo], outputs: &[TensorInfo]) -> Result<Self> {
-        let images: Vec<usize> = (0..inputs.len()).filter(|&i| inputs[i].shape.len() == 4).collect();
+    pub(crate) fn new(
+        card: &ModelCard,
+        inputs: &[TensorInfo],
+        outputs: &[TensorInfo],
+    ) -> Result<Self> {
+        let images: Vec<usize> = (0..inputs.len())
+            .filter(|&i| inputs[i].shape.len() == 4)
+            .collect();
         let image_input = match images.as_slice() {
             [one] => *one,
             [] => return Err(Error::model("the model has no 4-D (NHWC image) input")),
@@ -56,7 +65,10 @@ impl ModelLayout {
             )));
         }
         if !matches!(image.dtype, DType::F32 | DType::U8 | DType::I8) {
-            return Err(Error::unsupported(format!("image inputs of type {}", image.dtype)));
+            return Err(Error::unsupported(format!(
+                "image inputs of type {}",
+                image.dtype
+            )));
         }
         if let Some(dtype) = &card.input.dtype {
             if dtype != image.dtype.name() {
@@ -67,31 +79,46 @@ impl ModelLayout {
             }
         }
         if image.dtype != DType::F32 && image.quantization.is_none_or(|q| !(q.scale > 0.0)) {
-            return Err(Error::model("the integer image input has no quantisation parameters"));
+            return Err(Error::model(
+                "the integer image input has no quantisation parameters",
+            ));
         }
 
         let others: Vec<usize> = (0..inputs.len()).filter(|&i| i != image_input).collect();
-        let metadata_input = match (others.as_slice(), &card.metadata_input) {
-            ([], None) => None,
-            ([], Some(_)) => return Err(Error::card("the card describes metadata_input but the model takes only an image")),
-            ([one], Some(spec)) => {
-                let info = &inputs[*one];
-                if info.shape.len() != 2 || info.shape[0] != 1 || info.shape[1] != spec.length {
-                    return Err(Error::card(format!(
+        let metadata_input =
+            match (others.as_slice(), &card.metadata_input) {
+                ([], None) => None,
+                ([], Some(_)) => {
+                    return Err(Error::card(
+                        "the card describes metadata_input but the model takes only an image",
+                    ))
+                }
+                ([one], Some(spec)) => {
+                    let info = &inputs[*one];
+                    if info.shape.len() != 2 || info.shape[0] != 1 || info.shape[1] != spec.length {
+                        return Err(Error::card(format!(
                         "metadata_input.length is {} but the model's second input has shape {:?}",
                         spec.length, info.shape
                     )));
+                    }
+                    if !matches!(info.dtype, DType::F32 | DType::U8 | DType::I8) {
+                        return Err(Error::unsupported(format!(
+                            "metadata inputs of type {}",
+                            info.dtype
+                        )));
+                    }
+                    Some(*one)
                 }
-                if !matches!(info.dtype, DType::F32 | DType::U8 | DType::I8) {
-                    return Err(Error::unsupported(format!("metadata inputs of type {}", info.dtype)));
+                ([_], None) => return Err(Error::card(
+                    "the model takes a second (metadata) input but the card has no metadata_input",
+                )),
+                _ => {
+                    return Err(Error::unsupported(format!(
+                        "models with {} inputs",
+                        inputs.len()
+                    )))
                 }
-                Some(*one)
-            }
-            ([_], None) => {
-                return Err(Error::card("the model takes a second (metadata) input but the card has no metadata_input"))
-            }
-            _ => return Err(Error::unsupported(format!("models with {} inputs", inputs.len()))),
-        };
+            };
 
         let output = match outputs.len() {
             1 => 0,
@@ -107,12 +134,26 @@ impl ModelLayout {
             )));
         }
         if !matches!(scores.dtype, DType::F32 | DType::U8 | DType::I8) {
-            return Err(Error::unsupported(format!("outputs of type {}", scores.dtype)));
+            return Err(Error::unsupported(format!(
+                "outputs of type {}",
+                scores.dtype
+            )));
         }
         if scores.dtype != DType::F32 && scores.quantization.is_none() {
-            return Err(Error::model("the integer output has no quantisation parameters"));
+            return Err(Error::model(
+                "the integer output has no quantisation parameters",
+            ));
         }
-        let target = TargetSize { width: card.input.width, height: card.input.height, fit: card.input.fit()? };
-        Ok(Self { image_input, metadata_input, output, target })
+        let target = TargetSize {
+            width: card.input.width,
+            height: card.input.height,
+            fit: card.input.fit()?,
+        };
+        Ok(Self {
+            image_input,
+            metadata_input,
+            output,
+            target,
+        })
     }
 }

@@ -3,5 +3,7 @@
 mod card;
 mod layout;
 
-pub use card::{AgeEncoding, ClassInfo, InputSpec, MetadataSpec, ModelCard, OneHot, OutputKind, OutputSpec};
+pub use card::{
+    AgeEncoding, ClassInfo, InputSpec, MetadataSpec, ModelCard, OneHot, OutputKind, OutputSpec,
+};
 pub(crate) use layout::{check_checksum, sha256_hex, ModelLayout};

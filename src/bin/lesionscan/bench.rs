@@ -35,15 +35,22 @@ fn synthetic_jpeg() -> Result<Vec<u8>, Failure> {
     let img = image::RgbImage::from_fn(w, h, |x, y| {
         let dx = x as f32 - w as f32 / 2.0;
         let dy = y as f32 - h as f32 / 2.0;
-        let blob = if dx * dx + dy * dy < 150.0 * 150.0 { 0.4 } else { 1.0 };
+        let blob = if dx * dx + dy * dy < 150.0 * 150.0 {
+            0.4
+        } else {
+            1.0
+        };
         let r = (200.0 * blob) as u8;
         let g = ((140 + (x * 60 / w)) as f32 * blob) as u8;
         let b = ((110 + (y * 60 / h)) as f32 * blob) as u8;
         image::Rgb([r, g, b])
     });
     let mut bytes = Vec::new();
-    img.write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Jpeg)
-        .map_err(|e| Failure::other(format!("cannot encode the synthetic picture: {e}")))?;
+    img.write_to(
+        &mut std::io::Cursor::new(&mut bytes),
+        image::ImageFormat::Jpeg,
+    )
+    .map_err(|e| Failure::other(format!("cannot encode the synthetic picture: {e}")))?;
     Ok(bytes)
 }
 
@@ -63,7 +70,10 @@ struct Stage {
 
 impl Stage {
     fn new(name: &'static str) -> Self {
-        Self { name, ms: Vec::new() }
+        Self {
+            name,
+            ms: Vec::new(),
+        }
     }
     fn summary(&mut self) -> (f64, f64) {
         self.ms.sort_by(f64::total_cmp);
@@ -88,13 +98,22 @@ pub(crate) fn run(args: &BenchArgs) -> CmdResult {
     for _ in 0..args.warmup {
         classify()?;
     }
-    let mut stages = [Stage::new("preprocess"), Stage::new("inference"), Stage::new("postprocess"), Stage::new("total")];
+    let mut stages = [
+        Stage::new("preprocess"),
+        Stage::new("inference"),
+        Stage::new("postprocess"),
+        Stage::new("total"),
+    ];
     let mut accelerator = String::new();
     for _ in 0..args.runs {
         let started = Instant::now();
         let result = classify()?;
         let total = started.elapsed().as_secs_f64() * 1000.0;
-        let Timings { preprocess_us, inference_us, postprocess_us } = result.timings;
+        let Timings {
+            preprocess_us,
+            inference_us,
+            postprocess_us,
+        } = result.timings;
         for (stage, value) in stages.iter_mut().zip([
             preprocess_us as f64 / 1000.0,
             inference_us as f64 / 1000.0,
@@ -111,7 +130,10 @@ pub(crate) fn run(args: &BenchArgs) -> CmdResult {
         let mut per_stage = serde_json::Map::new();
         for stage in &mut stages {
             let (median, p90) = stage.summary();
-            per_stage.insert(stage.name.to_string(), json!({"median_ms": median, "p90_ms": p90}));
+            per_stage.insert(
+                stage.name.to_string(),
+                json!({"median_ms": median, "p90_ms": p90}),
+            );
         }
         let value = json!({
             "model_id": card.id,
@@ -123,7 +145,10 @@ pub(crate) fn run(args: &BenchArgs) -> CmdResult {
         });
         println!("{value}");
     } else {
-        println!("model {} on {accelerator}, threads {threads} (0 = auto), {} runs", card.id, args.runs);
+        println!(
+            "model {} on {accelerator}, threads {threads} (0 = auto), {} runs",
+            card.id, args.runs
+        );
         println!("load          {load_ms:>9.2} ms");
         println!("{:<13} {:>9} {:>9}", "stage", "median", "p90");
         for stage in &mut stages {

@@ -36,17 +36,30 @@ pub(crate) struct ClassifyArgs {
 fn parse_roi(s: &str) -> Result<Roi, String> {
     let parts: Vec<f32> = s
         .split(',')
-        .map(|p| p.trim().parse::<f32>().map_err(|_| format!("{p:?} is not a number")))
+        .map(|p| {
+            p.trim()
+                .parse::<f32>()
+                .map_err(|_| format!("{p:?} is not a number"))
+        })
         .collect::<Result<_, _>>()?;
     match parts.as_slice() {
-        &[x, y, width, height] => Ok(Roi { x, y, width, height }),
+        &[x, y, width, height] => Ok(Roi {
+            x,
+            y,
+            width,
+            height,
+        }),
         _ => Err("expected four numbers: x,y,width,height".into()),
     }
 }
 
 fn parse_rotation_degrees(s: &str) -> Result<i32, String> {
-    let degrees: i32 = s.parse().map_err(|_| format!("{s:?} is not a whole number"))?;
-    Rotation::from_degrees(degrees).map(|_| degrees).map_err(|e| e.to_string())
+    let degrees: i32 = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a whole number"))?;
+    Rotation::from_degrees(degrees)
+        .map(|_| degrees)
+        .map_err(|e| e.to_string())
 }
 
 /// The JSON line for one picture.
@@ -66,7 +79,8 @@ pub(crate) fn run(args: &ClassifyArgs) -> CmdResult {
     let classifier = args.model.load(options)?;
     let image_options = ImageOptions {
         roi: args.roi,
-        rotation: Rotation::from_degrees(args.rotation).map_err(|e| Failure::input(e.to_string()))?,
+        rotation: Rotation::from_degrees(args.rotation)
+            .map_err(|e| Failure::input(e.to_string()))?,
     };
     let patient = args.patient.patient();
     let stdout = std::io::stdout();
@@ -81,7 +95,11 @@ pub(crate) fn run(args: &ClassifyArgs) -> CmdResult {
             Ok(result) => {
                 let mut out = stdout.lock();
                 let written = if args.json {
-                    let line = JsonLine { file: path.display().to_string(), result: &result, disclaimer: DISCLAIMER };
+                    let line = JsonLine {
+                        file: path.display().to_string(),
+                        result: &result,
+                        disclaimer: DISCLAIMER,
+                    };
                     serde_json::to_string(&line)
                         .map_err(std::io::Error::other)
                         .and_then(|text| writeln!(out, "{text}"))
@@ -91,7 +109,10 @@ pub(crate) fn run(args: &ClassifyArgs) -> CmdResult {
                 written.map_err(|e| Failure::other(format!("cannot write output: {e}")))?;
             }
             Err(failure) => {
-                crate::native_stderr::line(&format!("lesionscan: {}", failure.message.replace('\n', " ")));
+                crate::native_stderr::line(&format!(
+                    "lesionscan: {}",
+                    failure.message.replace('\n', " ")
+                ));
                 if worst.as_ref().is_none_or(|w| failure.code > w.code) {
                     worst = Some(failure);
                 }
@@ -103,7 +124,10 @@ pub(crate) fn run(args: &ClassifyArgs) -> CmdResult {
     }
     match worst {
         // Each failed picture already has its line on stderr.
-        Some(f) => Err(Failure { code: f.code, message: String::new() }),
+        Some(f) => Err(Failure {
+            code: f.code,
+            message: String::new(),
+        }),
         None => Ok(()),
     }
 }
@@ -112,14 +136,32 @@ fn write_table(out: &mut impl Write, file: &str, result: &Classification) -> std
     let t = &result.timings;
     let total_ms = (t.preprocess_us + t.inference_us + t.postprocess_us) as f64 / 1000.0;
     writeln!(out, "{file}")?;
-    writeln!(out, "  model {} on {} ({}), {total_ms:.1} ms", result.model_id, result.accelerator, result.engine)?;
+    writeln!(
+        out,
+        "  model {} on {} ({}), {total_ms:.1} ms",
+        result.model_id, result.accelerator, result.engine
+    )?;
     for c in &result.categories {
         let flag = if c.malignant { "  malignant" } else { "" };
-        writeln!(out, "  {:<6} {:>6.1}%  {}{flag}", c.code, c.probability * 100.0, c.name)?;
+        writeln!(
+            out,
+            "  {:<6} {:>6.1}%  {}{flag}",
+            c.code,
+            c.probability * 100.0,
+            c.name
+        )?;
     }
-    writeln!(out, "  malignant classes together: {:.1}%", result.malignant_probability * 100.0)?;
+    writeln!(
+        out,
+        "  malignant classes together: {:.1}%",
+        result.malignant_probability * 100.0
+    )?;
     if result.quality.assessed && !result.quality.usable {
-        writeln!(out, "  picture quality: NOT USABLE ({})", result.quality.issues.join(", "))?;
+        writeln!(
+            out,
+            "  picture quality: NOT USABLE ({})",
+            result.quality.issues.join(", ")
+        )?;
     }
     writeln!(out)
 }

@@ -20,11 +20,17 @@ pub(crate) struct Failure {
 impl Failure {
     /// Bad arguments or unreadable input (exit code 2).
     pub(crate) fn input(message: impl Into<String>) -> Self {
-        Self { code: 2, message: message.into() }
+        Self {
+            code: 2,
+            message: message.into(),
+        }
     }
     /// Anything else (exit code 1).
     pub(crate) fn other(message: impl Into<String>) -> Self {
-        Self { code: 1, message: message.into() }
+        Self {
+            code: 1,
+            message: message.into(),
+        }
     }
     /// Classifies a library error: bad input is 2, runtime trouble is 1.
     pub(crate) fn from_error(context: &str, err: &Error) -> Self {
@@ -81,7 +87,9 @@ pub(crate) struct ModelArgs {
 
 impl ModelArgs {
     pub(crate) fn options(&self) -> ClassifierOptions {
-        ClassifierOptions::default().with_accelerator(self.accelerator).with_threads(self.threads)
+        ClassifierOptions::default()
+            .with_accelerator(self.accelerator)
+            .with_threads(self.threads)
     }
 
     pub(crate) fn load(&self, options: ClassifierOptions) -> Result<Classifier, Failure> {
@@ -110,7 +118,11 @@ impl PatientArgs {
         if self.age.is_none() && self.sex.is_none() && self.site.is_none() {
             return None;
         }
-        Some(PatientInfo { age: self.age, sex: self.sex, site: self.site })
+        Some(PatientInfo {
+            age: self.age,
+            sex: self.sex,
+            site: self.site,
+        })
     }
 }
 
@@ -129,7 +141,9 @@ fn init_logging() {
     let env = env_logger::Env::new().filter_or("LESIONSCAN_LOG", "warn");
     let _ = env_logger::Builder::from_env(env)
         .format_timestamp(None)
-        .target(env_logger::Target::Pipe(Box::new(crate::native_stderr::OwnStderr)))
+        .target(env_logger::Target::Pipe(Box::new(
+            crate::native_stderr::OwnStderr,
+        )))
         .try_init();
 }
 
@@ -154,7 +168,10 @@ pub(crate) fn run() -> i32 {
         Ok(()) => 0,
         Err(failure) => {
             if !failure.message.is_empty() {
-                crate::native_stderr::line(&format!("lesionscan: {}", failure.message.replace('\n', " ")));
+                crate::native_stderr::line(&format!(
+                    "lesionscan: {}",
+                    failure.message.replace('\n', " ")
+                ));
             }
             failure.code
         }

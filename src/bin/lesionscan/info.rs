@@ -25,10 +25,16 @@ fn tensor_json(t: &TensorInfo) -> Value {
 }
 
 fn tensor_line(t: &TensorInfo) -> String {
-    let quant = t.quantization.map_or_else(|| "not quantised".to_string(), |q| {
-        format!("scale {} zero point {}", q.scale, q.zero_point)
-    });
-    format!("{:<32} {:<8} {:?}  {quant}", t.name, t.dtype.name(), t.shape)
+    let quant = t.quantization.map_or_else(
+        || "not quantised".to_string(),
+        |q| format!("scale {} zero point {}", q.scale, q.zero_point),
+    );
+    format!(
+        "{:<32} {:<8} {:?}  {quant}",
+        t.name,
+        t.dtype.name(),
+        t.shape
+    )
 }
 
 pub(crate) fn run(args: &InfoArgs) -> CmdResult {
@@ -74,7 +80,11 @@ pub(crate) fn run(args: &InfoArgs) -> CmdResult {
     }
     println!("classes");
     for (index, class) in card.classes.iter().enumerate() {
-        let flag = if class.malignant { "malignant" } else { "benign" };
+        let flag = if class.malignant {
+            "malignant"
+        } else {
+            "benign"
+        };
         println!("  {index} {:<6} {:<10} {}", class.code, flag, class.name);
     }
     println!("tensors");
@@ -85,7 +95,8 @@ pub(crate) fn run(args: &InfoArgs) -> CmdResult {
         println!("  out {}", tensor_line(t));
     }
     if !card.provenance.is_null() {
-        let pretty = serde_json::to_string_pretty(&card.provenance).map_err(|e| Failure::other(e.to_string()))?;
+        let pretty = serde_json::to_string_pretty(&card.provenance)
+            .map_err(|e| Failure::other(e.to_string()))?;
         println!("provenance");
         for line in pretty.lines() {
             println!("  {line}");

@@ -21,7 +21,9 @@ pub(crate) fn resolve(args: &ModelArgs) -> Result<ModelSource, Failure> {
         if args.card.is_some() {
             return Err(Failure::input("--card needs --model"));
         }
-        return builtin().ok_or_else(|| Failure::input("this build has no default model: pass --model M.tflite"));
+        return builtin().ok_or_else(|| {
+            Failure::input("this build has no default model: pass --model M.tflite")
+        });
     };
     let card_path = match &args.card {
         Some(card) => card.clone(),
@@ -29,11 +31,20 @@ pub(crate) fn resolve(args: &ModelArgs) -> Result<ModelSource, Failure> {
     };
     let model = read(model_path, "model")?;
     let card = read(&card_path, "model card")?;
-    let card = String::from_utf8(card)
-        .map_err(|_| Failure::input(format!("model card {} is not UTF-8 text", card_path.display())))?;
-    Ok(ModelSource { model, card, label: model_path.display().to_string() })
+    let card = String::from_utf8(card).map_err(|_| {
+        Failure::input(format!(
+            "model card {} is not UTF-8 text",
+            card_path.display()
+        ))
+    })?;
+    Ok(ModelSource {
+        model,
+        card,
+        label: model_path.display().to_string(),
+    })
 }
 
 pub(crate) fn read(path: &Path, what: &str) -> Result<Vec<u8>, Failure> {
-    std::fs::read(path).map_err(|e| Failure::input(format!("cannot read {what} {}: {e}", path.display())))
+    std::fs::read(path)
+        .map_err(|e| Failure::input(format!("cannot read {what} {}: {e}", path.display())))
 }

@@ -18,7 +18,8 @@ static OWN_STDERR: OnceLock<Mutex<File>> = OnceLock::new();
 pub(crate) fn init() {
     // SAFETY: setting a signal disposition to its default is always sound.
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
-    let verbose = std::env::var("LESIONSCAN_LOG").is_ok_and(|v| v.contains("debug") || v.contains("trace"));
+    let verbose =
+        std::env::var("LESIONSCAN_LOG").is_ok_and(|v| v.contains("debug") || v.contains("trace"));
     if verbose {
         return;
     }
@@ -43,7 +44,9 @@ pub(crate) fn init() {
 pub(crate) fn line(message: &str) {
     match OWN_STDERR.get() {
         Some(file) => {
-            let mut file = file.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut file = file
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             let _ = writeln!(file, "{message}");
         }
         None => eprintln!("{message}"),
@@ -56,7 +59,10 @@ pub(crate) struct OwnStderr;
 impl Write for OwnStderr {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         match OWN_STDERR.get() {
-            Some(file) => file.lock().unwrap_or_else(std::sync::PoisonError::into_inner).write(buf),
+            Some(file) => file
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .write(buf),
             None => std::io::stderr().write(buf),
         }
     }
