@@ -95,9 +95,14 @@ Quantising an input the way TFLite does: q = round_half_away_from_zero(x / scale
 clamped to the dtype's range, with x / scale computed in float32 (TFLite's reference
 AffineQuantize uses TfLiteRound = std::round).
 
-Determinism: fixed seeds (SEED), keras.utils.set_random_seed, TF op determinism and one CPU
-thread. Running the script twice gives byte-identical files with the same TF/Keras/NumPy
-versions (checked for TF 2.21.0 / Keras 3 / NumPy on x86-64).
+Determinism: fixed seeds (SEED), keras.utils.set_random_seed, TF op determinism, oneDNN off
+(TF_ENABLE_ONEDNN_OPTS=0), one CPU thread, statistics rounded to 6 significant digits. Two
+runs gave byte-identical files (TF 2.21.0, Keras 3.15.1, NumPy 2.4.6, Pillow 13.0.0, x86-64);
+other CPUs or library versions may change the bytes, and the cards' sha256 follow them.
+
+Noted with TF 2.21.0: tf.lite.Interpreter still works but warns that it "is deprecated and is
+scheduled for deletion in TF 2.20" (sic) in favour of ai_edge_litert; the script prints that
+warning once. The converter accepts uint8 input/output for a full-integer model.
 """
 
 from __future__ import annotations
