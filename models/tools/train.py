@@ -40,8 +40,15 @@ HAM10000; MobileNet won), made reproducible and corrected where it leaked:
   * training       Adam (--lr; default 1e-3 from scratch, 1e-4 with --weights), sparse
                    categorical cross-entropy, --epochs, ReduceLROnPlateau(val_loss, x0.5,
                    patience 3); the weights of the epoch with the lowest validation loss are
-                   kept. There is no separate test split, so validation metrics are
-                   slightly optimistic (model selection used them).
+                   kept (--keep last: the last epoch's). There is no separate test split, so
+                   with --keep best the validation metrics are slightly optimistic.
+  * BatchNorm      after training, BN moving mean/variance are re-estimated as the plain
+                   average over --bn-recalibration-images unaugmented training pictures
+                   (0: keep Keras' moving averages). Keras' averages (momentum 0.99) lag the
+                   weights when training has few steps, so a short run can be right with
+                   batch statistics yet constant in inference mode; both Keras results
+                   (before/after) are reported. (val_loss during training, and so --keep
+                   best, still sees Keras' moving averages.)
   * export         full-integer int8 (int8 input and output), calibrated on
                    --calibration-images training images (no augmentation).
   * evaluation     on the validation split, from the int8 model (tf.lite.Interpreter) and
@@ -156,6 +163,11 @@ def parse_args(argv=None):
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--lr", type=float, default=None, help="Adam learning rate (default 1e-3, 1e-4 with --weights)")
     p.add_argument("--dropout", type=float, default=0.2, help="dropout before the Dense(7) head")
+    p.add_argument("--keep", choices=["best", "last"], default="best",
+                   help="weights to export: the epoch with the lowest val_loss, or the last epoch")
+    p.add_argument("--bn-recalibration-images", type=int, default=1000,
+                   help="training images (unaugmented) over which BatchNorm statistics are re-estimated "
+                        "after training; 0 keeps Keras' moving averages")
     p.add_argument("--val-fraction", type=float, default=0.2, help="fraction of each class's LESIONS in validation")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--out", required=True, help="output folder (created)")
@@ -371,6 +383,41 @@ def build_model(keras, args):
     return keras.Model(image, out, name=f"ham10000_{args.arch}")
 
 
+def batchnorm_layers(layer) -> list:
+    """Every BatchNormalization layer of a model, nested models included."""
+    import keras
+
+    if isinstance(layer, keras.layers.BatchNormalization):
+        return [layer]
+    out = []
+    for sub in getattr(layer, "layers", []):
+        out.extend(batchnorm_layers(sub))
+    return out
+
+
+def recalibrate_batchnorm(model, images_u8: np.ndarray, batch: int) -> int:
+    """Replaces BN moving mean/variance by their average over batches of these pictures.
+
+    Keras keeps exponential moving averages (momentum 0.99), which lag behind the weights
+    when training has few steps (small data, few epochs): the model is then right with
+    batch statistics and wrong in inference mode. Running the training pictures once,
+    eagerly, with momentum k/(k+1) for batch k gives the plain mean over batches.
+    """
+    bns = batchnorm_layers(model)
+    if not bns or len(images_u8) == 0:
+        return 0
+    saved = [bn.momentum for bn in bns]
+    try:
+        for k, i in enumerate(range(0, len(images_u8), batch)):
+            for bn in bns:
+                bn.momentum = k / (k + 1)
+            model(images_u8[i:i + batch].astype(np.float32) / 255.0, training=True)
+    finally:
+        for bn, m in zip(bns, saved):
+            bn.momentum = m
+    return len(bns)
+
+
 def convert_int8(tf, model, representative_images: np.ndarray) -> bytes:
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
@@ -522,27 +569,49 @@ def main(argv=None):
         verbose=2,
     )
     train_seconds = time.perf_counter() - t0
-    if keep.weights is not None:
+    if args.keep == "best" and keep.weights is not None:
         model.set_weights(keep.weights)
-    print(f"training took {duration(train_seconds)}; kept epoch {keep.epoch} (lowest val_loss {keep.best:.4f})")
+        kept = keep.epoch
+        print(f"training took {duration(train_seconds)}; kept epoch {kept} (lowest val_loss {keep.best:.4f})")
+    else:
+        kept = len(hist.history.get("loss", [])) or args.epochs
+        print(f"training took {duration(train_seconds)}; kept the last epoch ({kept})")
     history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
     with open(os.path.join(args.out, "history.json"), "w") as f:
-        json.dump({"history": history, "best_epoch": keep.epoch, "best_val_loss": float(keep.best)}, f, indent=2)
+        json.dump({"history": history, "best_epoch": keep.epoch, "best_val_loss": float(keep.best),
+                   "kept_epoch": kept}, f, indent=2)
 
     # Validation pictures (unaugmented, uint8) and labels, once, for both evaluations.
     pairs = [(x.numpy(), int(y)) for x, y in val_plain]
     val_u8 = np.stack([x for x, _ in pairs])
     val_y = np.array([y for _, y in pairs])
     bs = args.batch_size
-    keras_probs = np.concatenate([
-        model.predict(val_u8[i:i + bs].astype(np.float32) / 255.0, verbose=0) for i in range(0, len(val_u8), bs)
-    ])
-    m_keras = metrics(val_y, keras_probs)
 
-    # Calibration: a seeded sample of training pictures, no augmentation.
+    def keras_predict():
+        return np.concatenate([
+            model.predict(val_u8[i:i + bs].astype(np.float32) / 255.0, verbose=0)
+            for i in range(0, len(val_u8), bs)
+        ])
+
+    # Seeded samples of training pictures (no augmentation), in random order: one for
+    # re-estimating BatchNorm statistics, one for int8 calibration.
+    rng = np.random.default_rng(args.seed + 100)
+    n_bn = min(args.bn_recalibration_images, len(train))
     n_cal = min(args.calibration_images, len(train))
-    pick = set(np.random.default_rng(args.seed + 100).choice(len(train), n_cal, replace=False).tolist())
-    calib = np.stack([x.numpy() for i, (x, _) in enumerate(train_plain) if i in pick]).astype(np.float32) / 255.0
+    bn_pick = rng.permutation(len(train))[:n_bn].tolist()
+    cal_pick = rng.permutation(len(train))[:n_cal].tolist()
+    wanted = set(bn_pick) | set(cal_pick)
+    loaded = {i: x.numpy() for i, (x, _) in enumerate(train_plain) if i in wanted}
+
+    m_keras_moving = None
+    if n_bn:
+        m_keras_moving = metrics(val_y, keras_predict())
+        print_metrics("validation, float Keras, BatchNorm moving averages", m_keras_moving)
+        n_layers = recalibrate_batchnorm(model, np.stack([loaded[i] for i in bn_pick]), bs)
+        print(f"BatchNorm statistics of {n_layers} layers re-estimated on {n_bn} training images")
+    keras_probs = keras_predict()
+    m_keras = metrics(val_y, keras_probs)
+    calib = np.stack([loaded[i] for i in cal_pick]).astype(np.float32) / 255.0
     t1 = time.perf_counter()
     tflite = convert_int8(tf, model, calib)
     print(f"int8 conversion: {len(tflite) / 1e6:.2f} MB, {time.perf_counter() - t1:.0f} s, "
@@ -610,7 +679,9 @@ def main(argv=None):
                      f"val fraction {args.val_fraction} of lesions, seed {args.seed}",
             "class_weights": "balanced (inverse frequency on the training split)",
             "epochs": args.epochs,
-            "kept_epoch": keep.epoch,
+            "kept_epoch": kept,
+            "batchnorm": f"statistics re-estimated on {n_bn} unaugmented training images after training"
+                         if n_bn else "Keras moving averages",
             "optimizer": f"Adam lr {args.lr:g}, batch {args.batch_size}, ReduceLROnPlateau(val_loss)",
             "quantisation": f"full-integer int8 input and output, calibrated on {n_cal} training images; "
                             f"input scale {in_q[0]:.6g} zero point {in_q[1]}",
@@ -648,6 +719,9 @@ def main(argv=None):
         "parameters": params,
         "training_seconds": round(train_seconds, 1),
         "best_epoch": keep.epoch,
+        "kept_epoch": kept,
+        "batchnorm_recalibration_images": n_bn,
+        "metrics_keras_before_bn_recalibration": m_keras_moving,
         "metrics_int8": m_int8,
         "metrics_keras": m_keras,
         "int8_keras_top1_agreement": agree,
