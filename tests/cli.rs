@@ -235,3 +235,158 @@ fn bench_json_reports_load_time_and_stage_percentiles() {
     }
     assert_eq!(v["runs"], 3);
 }
+
+#[test]
+fn eval_reports_numbers_computable_by_hand() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let photo = image::open(PHOTO).expect("photo").to_rgb8();
+    // Four pictures cut from the photo; what the model calls each is read back first.
+    let corners = [(0, 0), (700, 500), (1100, 900), (300, 900)];
+    let mut predicted = Vec::new();
+    for (i, (x, y)) in corners.iter().enumerate() {
+        let crop = image::imageops::crop_imm(&photo, *x, *y, 400, 400).to_image();
+        let path = dir.path().join(format!("ISIC_{i}.png"));
+        crop.save(&path).expect("save");
+        // The same patient the metadata file gives below: the model takes it into account.
+        let age = (40 + i).to_string();
+        let args = [
+            "classify", "--json", "--model", MODEL, "--age", &age, "--sex", "female", "--site",
+            "back",
+        ];
+        let out = lesionscan(&[&args[..], &[path.to_str().expect("utf-8")]].concat());
+        let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+        predicted.push(
+            v["categories"][0]["code"]
+                .as_str()
+                .expect("code")
+                .to_string(),
+        );
+    }
+    // Labels: pictures 0 and 1 labelled as predicted (right), 2 and 3 with a class the
+    // model did not pick (wrong); plus one row whose picture does not exist.
+    let other = |code: &str| {
+        if code == "mel" {
+            "nv".to_string()
+        } else {
+            "mel".to_string()
+        }
+    };
+    let truth = [
+        predicted[0].clone(),
+        predicted[1].clone(),
+        other(&predicted[2]),
+        other(&predicted[3]),
+    ];
+    let mut csv = String::from("lesion_id,image_id,dx,dx_type,age,sex,localization\n");
+    for (i, dx) in truth.iter().enumerate() {
+        csv.push_str(&format!(
+            "HAM_{i},ISIC_{i},{dx},histo,{}.0,female,back\n",
+            40 + i
+        ));
+    }
+    csv.push_str("HAM_9,ISIC_9,nv,histo,,unknown,unknown\n");
+    let csv_path = dir.path().join("meta.csv");
+    std::fs::write(&csv_path, csv).expect("csv");
+    let png = dir.path().join("eval.png");
+    let out = lesionscan(&[
+        "eval",
+        "--json",
+        "--model",
+        MODEL,
+        "--csv",
+        csv_path.to_str().expect("utf-8"),
+        "--images",
+        dir.path().to_str().expect("utf-8"),
+        "--plot",
+        png.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        stderr_lines(&out).len(),
+        1,
+        "one line about the skipped picture"
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["evaluated"], 4);
+    assert_eq!(v["skipped"]["missing"], serde_json::json!(["ISIC_9"]));
+    assert_eq!(v["accuracy"].as_f64(), Some(0.5));
+
+    // Recall per class with at least one true example, by hand.
+    let labels: Vec<String> = v["labels"]
+        .as_array()
+        .expect("labels")
+        .iter()
+        .map(|l| l.as_str().expect("s").to_string())
+        .collect();
+    let mut recalls = Vec::new();
+    for label in &labels {
+        let support = truth.iter().filter(|t| *t == label).count();
+        if support == 0 {
+            continue;
+        }
+        let hits = (0..4)
+            .filter(|&i| &truth[i] == label && predicted[i] == truth[i])
+            .count();
+        recalls.push(hits as f64 / support as f64);
+        let reported = v["classes"]
+            .as_array()
+            .expect("classes")
+            .iter()
+            .find(|c| c["code"] == label.as_str())
+            .expect("class");
+        assert_eq!(
+            reported["support"].as_u64(),
+            Some(support as u64),
+            "{label}"
+        );
+        assert_eq!(
+            reported["recall"].as_f64(),
+            Some(hits as f64 / support as f64),
+            "{label}"
+        );
+    }
+    let balanced = recalls.iter().sum::<f64>() / recalls.len() as f64;
+    assert!((v["balanced_accuracy"].as_f64().expect("balanced") - balanced).abs() < 1e-12);
+    let mel_support = truth.iter().filter(|t| *t == "mel").count();
+    let mel_hits = (0..4)
+        .filter(|&i| truth[i] == "mel" && predicted[i] == "mel")
+        .count();
+    assert_eq!(
+        v["melanoma_sensitivity"].as_f64(),
+        (mel_support > 0).then(|| mel_hits as f64 / mel_support as f64)
+    );
+    let total: u64 = v["confusion"]
+        .as_array()
+        .expect("m")
+        .iter()
+        .flat_map(|r| r.as_array().expect("row"))
+        .map(|c| c.as_u64().expect("n"))
+        .sum();
+    assert_eq!(total, 4);
+
+    let figure = image::open(&png).expect("the plot is a PNG");
+    assert_eq!((figure.width(), figure.height()), (1200, 560));
+}
+
+#[test]
+fn eval_rejects_a_label_the_model_does_not_know() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let csv_path = dir.path().join("meta.csv");
+    std::fs::write(&csv_path, "lesion_id,image_id,dx\nHAM_1,ISIC_1,scc\n").expect("csv");
+    let out = lesionscan(&[
+        "eval",
+        "--model",
+        MODEL,
+        "--csv",
+        csv_path.to_str().expect("utf-8"),
+        "--images",
+        ".",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(stderr_lines(&out).len(), 1);
+}

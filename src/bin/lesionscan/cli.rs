@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use lesionscan::{Accelerator, BodySite, Classifier, ClassifierOptions, Error, PatientInfo, Sex};
 
-use crate::{bench, classify, info, model_source};
+use crate::{bench, classify, eval, info, model_source};
 
 /// What a failed command reports: the exit code and one line for stderr.
 #[derive(Debug)]
@@ -66,6 +66,8 @@ enum Command {
     Info(info::InfoArgs),
     /// Measure load time and per-stage latency.
     Bench(bench::BenchArgs),
+    /// Evaluate on labelled pictures in the HAM10000 layout (metadata CSV + image folders).
+    Eval(eval::EvalArgs),
 }
 
 /// Which model to load and how.
@@ -163,6 +165,7 @@ pub(crate) fn run() -> i32 {
         Command::Classify(args) => classify::run(args),
         Command::Info(args) => info::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Eval(args) => eval::run(args),
     };
     match result {
         Ok(()) => 0,

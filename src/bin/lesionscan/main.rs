@@ -5,9 +5,12 @@
 mod bench;
 mod classify;
 mod cli;
+mod eval;
 mod info;
+mod metrics;
 mod model_source;
 mod native_stderr;
+mod plot;
 
 fn main() {
     std::process::exit(cli::run());

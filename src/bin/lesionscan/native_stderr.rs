@@ -70,3 +70,88 @@ impl Write for OwnStderr {
         Ok(())
     }
 }
+
+/// Whether the real stderr is a terminal (progress bars are drawn only there).
+pub(crate) fn is_terminal() -> bool {
+    match OWN_STDERR.get() {
+        Some(file) => {
+            let file = file
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            // SAFETY: isatty only inspects a descriptor we own.
+            unsafe { libc::isatty(file.as_raw_fd()) == 1 }
+        }
+        None => std::io::IsTerminal::is_terminal(&std::io::stderr()),
+    }
+}
+
+/// A progress bar on the real stderr: hidden unless it is a terminal.
+pub(crate) fn progress_bar(len: u64) -> indicatif::ProgressBar {
+    if !is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let target = indicatif::ProgressDrawTarget::term_like(Box::new(AnsiStderr));
+    let bar = indicatif::ProgressBar::with_draw_target(Some(len), target);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} pictures, {eta} left")
+    {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// Minimal ANSI terminal on the real stderr, for indicatif.
+#[derive(Debug)]
+struct AnsiStderr;
+
+impl AnsiStderr {
+    fn put(&self, s: &str) -> std::io::Result<()> {
+        OwnStderr.write_all(s.as_bytes())
+    }
+}
+
+impl indicatif::TermLike for AnsiStderr {
+    fn width(&self) -> u16 {
+        80
+    }
+    fn move_cursor_up(&self, n: usize) -> std::io::Result<()> {
+        if n == 0 {
+            Ok(())
+        } else {
+            self.put(&format!("\x1b[{n}A"))
+        }
+    }
+    fn move_cursor_down(&self, n: usize) -> std::io::Result<()> {
+        if n == 0 {
+            Ok(())
+        } else {
+            self.put(&format!("\x1b[{n}B"))
+        }
+    }
+    fn move_cursor_right(&self, n: usize) -> std::io::Result<()> {
+        if n == 0 {
+            Ok(())
+        } else {
+            self.put(&format!("\x1b[{n}C"))
+        }
+    }
+    fn move_cursor_left(&self, n: usize) -> std::io::Result<()> {
+        if n == 0 {
+            Ok(())
+        } else {
+            self.put(&format!("\x1b[{n}D"))
+        }
+    }
+    fn write_line(&self, s: &str) -> std::io::Result<()> {
+        self.put(&format!("{s}\n"))
+    }
+    fn write_str(&self, s: &str) -> std::io::Result<()> {
+        self.put(s)
+    }
+    fn clear_line(&self) -> std::io::Result<()> {
+        self.put("\r\x1b[2K")
+    }
+    fn flush(&self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
