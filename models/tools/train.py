@@ -686,7 +686,8 @@ def main(argv=None):
             "quantisation": f"full-integer int8 input and output, calibrated on {n_cal} training images; "
                             f"input scale {in_q[0]:.6g} zero point {in_q[1]}",
             "metrics": {
-                "split": "validation (by lesion_id); the kept epoch was chosen on it, no separate test split",
+                "split": "validation (by lesion_id), no separate test split"
+                         + ("; the kept epoch was chosen on it" if args.keep == "best" else ""),
                 "int8_accuracy": round4(m_int8["accuracy"]),
                 "int8_balanced_accuracy": round4(m_int8["balanced_accuracy"]),
                 "int8_melanoma_sensitivity": round4(m_int8["melanoma_sensitivity"]),
