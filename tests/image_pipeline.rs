@@ -550,3 +550,73 @@ fn bmp_decodes() {
     let got = prepare_encoded(&bmp, &ImageOptions::default(), size(5, 3, Fit::Stretch)).unwrap();
     assert_eq!(&got.rgb[(2 * 5 + 4) * 3..][..3], &[200.0, 200.0, 7.0]);
 }
+
+/// Timings on this machine: `cargo test --release --test image_pipeline -- --ignored --nocapture`.
+#[test]
+#[ignore = "timing report, run in release by hand"]
+fn timing_12_megapixel_jpeg_and_camera_frames() {
+    use std::time::Instant;
+    let (w, h) = (4032u32, 3024u32);
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        image::Rgb([(x % 251) as u8, (y % 241) as u8, ((x + y) % 256) as u8])
+    });
+    let mut jpeg = Vec::new();
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(
+            &mut std::io::Cursor::new(&mut jpeg),
+            image::ImageFormat::Jpeg,
+        )
+        .unwrap();
+    let target = size(224, 224, Fit::CenterCrop);
+    for _ in 0..2 {
+        let t = Instant::now();
+        let decoded = image::load_from_memory(&jpeg).unwrap();
+        let decode = t.elapsed();
+        drop(decoded);
+        let t = Instant::now();
+        prepare_encoded(
+            &jpeg,
+            &ImageOptions {
+                rotation: Rotation::R90,
+                ..Default::default()
+            },
+            target,
+        )
+        .unwrap();
+        println!(
+            "12 MP JPEG: decode alone {decode:?}, prepare_encoded (decode + resample) {:?}",
+            t.elapsed()
+        );
+    }
+    for (fw, fh) in [(1920usize, 1080usize), (1280, 720), (640, 480)] {
+        let y = vec![120u8; fw * fh];
+        let vu = vec![128u8; fw * fh / 2];
+        let frame = lesionscan::Frame {
+            width: fw as u32,
+            height: fh as u32,
+            format: lesionscan::PixelFormat::Nv21,
+            planes: vec![
+                lesionscan::Plane {
+                    bytes: &y,
+                    row_stride: fw,
+                    pixel_stride: 1,
+                },
+                lesionscan::Plane {
+                    bytes: &vu,
+                    row_stride: fw,
+                    pixel_stride: 2,
+                },
+            ],
+            rotation: Rotation::R90,
+        };
+        let t = Instant::now();
+        let runs = 20;
+        for _ in 0..runs {
+            lesionscan::image::prepare_frame(&frame, &ImageOptions::default(), target).unwrap();
+        }
+        println!(
+            "NV21 {fw}x{fh} -> 224 centre crop, rotated: {:?} per frame",
+            t.elapsed() / runs
+        );
+    }
+}

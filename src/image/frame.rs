@@ -286,15 +286,13 @@ pub(super) fn prepare(
     super::resample::prepare(&source, Transform::from(rotation), roi, target)
 }
 
-/// BT.601 full-range (JFIF) YUV to RGB, clamped to 0..=255.
+/// The chroma part of BT.601 full-range (JFIF) YUV to RGB: what to add to Y for R, G
+/// and B (`R = Y + 1.402 (V - 128)`, `G = Y - 0.344136 (U - 128) - 0.714136 (V - 128)`,
+/// `B = Y + 1.772 (U - 128)`; the caller clamps to 0..=255).
 #[inline]
-fn yuv_to_rgb(y: u8, u: u8, v: u8) -> [f32; 3] {
-    let (y, u, v) = (f32::from(y), f32::from(u) - 128.0, f32::from(v) - 128.0);
-    [
-        (y + 1.402 * v).clamp(0.0, 255.0),
-        (y - 0.344_136 * u - 0.714_136 * v).clamp(0.0, 255.0),
-        (y + 1.772 * u).clamp(0.0, 255.0),
-    ]
+fn chroma_terms(u: u8, v: u8) -> (f32, f32, f32) {
+    let (u, v) = (f32::from(u) - 128.0, f32::from(v) - 128.0);
+    (1.402 * v, -0.344_136 * u - 0.714_136 * v, 1.772 * u)
 }
 
 impl Source for FrameSource<'_> {
@@ -330,16 +328,23 @@ impl Source for FrameSource<'_> {
                 let (c0, c_last) = (x0 / 2, (x1 - 1) / 2);
                 let us = u.row(row / 2, c0, c_last, 1)?;
                 let vs = v.row(row / 2, c0, c_last, 1)?;
-                let (yp, up, vp) = (y.pixel_stride, u.pixel_stride, v.pixel_stride);
-                for (i, o) in out.chunks_exact_mut(3).enumerate() {
-                    let x = x0 + i;
-                    let c = x / 2 - c0;
-                    let (Some(&ly), Some(&cu), Some(&cv)) =
-                        (luma.get(i * yp), us.get(c * up), vs.get(c * vp))
-                    else {
-                        return Err(Error::frame("sample outside its plane"));
-                    };
-                    o.copy_from_slice(&yuv_to_rgb(ly, cu, cv));
+                let (up, vp) = (u.pixel_stride, v.pixel_stride);
+                let lumas = luma.iter().step_by(y.pixel_stride);
+                let chroma = us.iter().step_by(up).zip(vs.iter().step_by(vp));
+                // Luma column x uses chroma column x / 2: when x0 is odd, the first
+                // chroma sample serves one pixel, then each serves two.
+                let mut pixels = out.chunks_exact_mut(3).zip(lumas);
+                let mut first = true;
+                for (&cu, &cv) in chroma {
+                    let (r, g, b) = chroma_terms(cu, cv);
+                    let serves = if first && x0 % 2 == 1 { 1 } else { 2 };
+                    first = false;
+                    for (o, &l) in pixels.by_ref().take(serves) {
+                        let l = f32::from(l);
+                        o[0] = (l + r).clamp(0.0, 255.0);
+                        o[1] = (l + g).clamp(0.0, 255.0);
+                        o[2] = (l + b).clamp(0.0, 255.0);
+                    }
                 }
             }
         }

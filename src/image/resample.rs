@@ -86,7 +86,11 @@ pub(crate) fn prepare<S: Source + ?Sized>(
             along_y.mirrored(stored.1, transform.flip_y),
         )
     };
-    let stored_out = run(source, &rows, &cols)?;
+    let mut stored_out = run(source, &rows, &cols)?;
+    // Weights sum to 1 only up to f32 rounding; keep the promised 0..=255 range exact.
+    for v in &mut stored_out {
+        *v = v.clamp(0.0, 255.0);
+    }
     let rgb = if transform.swap {
         // stored_out is th' = tw rows of tw' = th columns: transpose to th x tw.
         let mut rgb = vec![0.0f32; tw * th * 3];
