@@ -54,11 +54,15 @@ fn against_tf(
         max_abs_diff(&got.rgb, &want),
         mean_abs_diff(&got.rgb, &want),
     );
-    println!("{reference}: max |diff| {:.4}, mean {:.5}", diff.0, diff.1);
+    println!("{reference}: max |diff| {:.6}, mean {:.6}", diff.0, diff.1);
     diff
 }
 
 const CROP: &str = "preprocess/skin_crop_300x260.png";
+
+/// The requirement is 1 grey level; on identical pixels the crate reproduces TensorFlow's
+/// arithmetic (measured max 4.6e-5), so anything above 0.01 is a regression.
+const SAME_PIXELS_TOLERANCE: f32 = 0.01;
 
 #[test]
 fn png_shrink_below_2x_matches_tf_bilinear_224x224() {
@@ -68,7 +72,7 @@ fn png_shrink_below_2x_matches_tf_bilinear_224x224() {
         ImageOptions::default(),
         size(224, 224, Fit::Stretch),
     );
-    assert!(max <= 1.0, "{max}");
+    assert!(max <= SAME_PIXELS_TOLERANCE, "{max}");
 }
 
 #[test]
@@ -79,7 +83,7 @@ fn png_shrink_below_2x_matches_tf_bilinear_160x200() {
         ImageOptions::default(),
         size(160, 200, Fit::Stretch),
     );
-    assert!(max <= 1.0, "{max}");
+    assert!(max <= SAME_PIXELS_TOLERANCE, "{max}");
 }
 
 #[test]
@@ -90,7 +94,7 @@ fn png_upscale_matches_tf_bilinear() {
         ImageOptions::default(),
         size(64, 48, Fit::Stretch),
     );
-    assert!(max <= 1.0, "{max}");
+    assert!(max <= SAME_PIXELS_TOLERANCE, "{max}");
 }
 
 #[test]
@@ -101,7 +105,7 @@ fn png_shrink_from_2x_matches_tf_antialias_128x128() {
         ImageOptions::default(),
         size(128, 128, Fit::Stretch),
     );
-    assert!(max <= 1.0, "{max}");
+    assert!(max <= SAME_PIXELS_TOLERANCE, "{max}");
 }
 
 #[test]
@@ -113,7 +117,7 @@ fn png_mixed_scales_pick_the_method_per_axis() {
         ImageOptions::default(),
         size(100, 150, Fit::Stretch),
     );
-    assert!(max <= 1.0, "{max}");
+    assert!(max <= SAME_PIXELS_TOLERANCE, "{max}");
 }
 
 #[test]
@@ -133,7 +137,7 @@ fn png_rotation_then_roi_matches_tf_on_the_rotated_crop() {
         options,
         size(96, 80, Fit::Stretch),
     );
-    assert!(max <= 1.0, "{max}");
+    assert!(max <= SAME_PIXELS_TOLERANCE, "{max}");
 }
 
 /// The phone photo is decoded by zune-jpeg here and by libjpeg-turbo in TensorFlow.

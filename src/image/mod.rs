@@ -7,7 +7,9 @@
 //! ```
 //!
 //! Frames are never converted to a full-resolution RGB copy: the resampler reads the
-//! planes directly and writes only the model-sized result.
+//! planes directly and writes only the model-sized result. Orientation and rotation are
+//! never applied by copying either: they only change which stored pixel each weight
+//! table points at.
 
 mod decode;
 mod frame;
@@ -22,7 +24,12 @@ use crate::error::Result;
 /// A region of interest in the upright picture (after EXIF orientation and rotation),
 /// in fractions of its width and height: `0.0..=1.0` on both axes.
 ///
-/// The region is rounded outwards to whole pixels before resampling.
+/// The region is rounded outwards to whole pixels before resampling: on an axis of `N`
+/// pixels, `start = floor(x * N)` and `end = ceil((x + width) * N)` (likewise for `y`
+/// and `height`). An edge within 1/100 of a pixel of a whole pixel is taken as that pixel,
+/// so that `f32` sums such as `0.1 + 0.8` do not add a sliver; the region is at least one
+/// pixel on each axis. Edges outside `0..=1`, non-finite values or an empty extent are an
+/// [`Error::InvalidArgument`](crate::Error::InvalidArgument).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Roi {
     /// Left edge, fraction of the width.
@@ -52,10 +59,17 @@ pub enum Fit {
     #[default]
     Stretch,
     /// Take the largest centred region with the model's aspect ratio, then scale.
+    ///
+    /// In whole pixels, for a region of `W x H` and a target of `tw x th`:
+    /// `cw = min(W, round(H * tw / th))`, `ch = min(H, round(W * th / tw))` (halves round
+    /// up, at least 1), placed at `x = (W - cw) / 2`, `y = (H - ch) / 2` rounded down.
+    /// With an ROI, the region is the ROI.
     CenterCrop,
 }
 
 /// The model-sized picture the resampler writes.
+///
+/// Width and height must be between 1 and 8192, and at most 16,777,216 pixels in all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TargetSize {
     /// Width in pixels.
@@ -82,15 +96,56 @@ pub struct PreparedImage {
 /// Decodes an encoded picture, applies its EXIF orientation and `options`, and resamples
 /// it to `target`.
 ///
+/// In order: decode (JPEG, PNG, WebP, BMP or TIFF, recognised by content; grey, alpha and
+/// 16-bit pictures become 8-bit RGB with alpha dropped; at most 16384 pixels a side and
+/// 384 MiB of decoded data), EXIF orientation (all 8 values, from JPEG, PNG `eXIf`, WebP
+/// and TIFF), `options.rotation` clockwise, `options.roi` on the upright picture, then
+/// `target.fit` and resampling. Each axis is resampled on its own.
+///
 /// Resampling matches TensorFlow's `tf.image.resize(method="bilinear")` (half-pixel
 /// centres) when the picture shrinks by less than 2x on an axis; from 2x on it uses
 /// TensorFlow's antialiased bilinear (`antialias=True`, a triangle filter widened by the
-/// scale factor), so a 12-megapixel photo is averaged rather than aliased.
+/// scale factor), so a 12-megapixel photo is averaged rather than aliased. In detail, with
+/// `scale = source / target` on an axis:
+/// - `scale < 2`: output `i` samples `s = (i + 0.5) * scale - 0.5` between source pixels
+///   `max(floor(s), 0)` and `min(ceil(s), n - 1)` with weight `s - floor(s)` on the upper.
+/// - `scale >= 2`: output `i` is centred at `c = (i + 0.5) * scale`; source pixel `j`
+///   weighs `max(0, 1 - |j + 0.5 - c| / scale)`, normalised over the pixels in the picture.
+///
+/// Against TensorFlow 2.21 on the same pixels both paths agree to within 1e-4 of a grey
+/// level. The JPEG decoder (zune-jpeg) is within 0.35 of TensorFlow's
+/// `decode_jpeg(dct_method="INTEGER_ACCURATE")` after shrinking the phone photo to
+/// 128x128; TensorFlow's default `INTEGER_FAST` IDCT differs from both by up to 2.6 after
+/// shrinking to 224x224 (mean 0.8).
 ///
 /// # Errors
 /// [`Error::InvalidImage`](crate::Error::InvalidImage) for empty, truncated, unknown or
 /// oversized input; [`Error::InvalidArgument`](crate::Error::InvalidArgument) for an ROI
-/// outside the picture.
+/// outside the picture or a target size out of range.
+///
+/// # Examples
+/// ```
+/// use lesionscan::image::prepare_encoded;
+/// use lesionscan::{Fit, ImageOptions, Roi, Rotation, TargetSize};
+///
+/// let photo = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/phone_skin_moles.jpg"))?;
+/// let target = TargetSize { width: 224, height: 224, fit: Fit::CenterCrop };
+///
+/// let whole = prepare_encoded(&photo, &ImageOptions::default(), target)?;
+/// assert_eq!(whole.source_size, (1528, 1360));
+/// assert_eq!(whole.rgb.len(), 224 * 224 * 3);
+///
+/// // The left half, turned a quarter clockwise first.
+/// let options = ImageOptions {
+///     roi: Some(Roi { x: 0.0, y: 0.0, width: 0.5, height: 1.0 }),
+///     rotation: Rotation::R90,
+/// };
+/// let half = prepare_encoded(&photo, &options, target)?;
+/// assert_eq!(half.source_size, (1360, 1528));
+///
+/// assert!(prepare_encoded(&photo[..photo.len() / 2], &options, target).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn prepare_encoded(
     bytes: &[u8],
     options: &ImageOptions,
@@ -104,10 +159,47 @@ pub fn prepare_encoded(
 /// Converts a camera frame (BT.601 full range for YUV) straight to `target`, honouring
 /// the frame's rotation, `options.rotation` and `options.roi`.
 ///
+/// The frame is checked first: size 1..=16384 a side, the plane count its format needs,
+/// non-zero strides, pixel strides of at least 4 (RGBA/BGRA) or 2 (interleaved chroma),
+/// row strides that hold a row, and planes long enough for their last row (which may be
+/// shorter than `row_stride`). Then only the rows and columns the resampler needs are
+/// read and converted; rotation and ROI work as in [`prepare_encoded`], whose resampling
+/// this shares. Chroma is taken from the nearest sample (see [`Frame`]).
+///
 /// # Errors
 /// [`Error::InvalidFrame`](crate::Error::InvalidFrame) when the planes, strides or sizes
 /// do not add up; [`Error::InvalidArgument`](crate::Error::InvalidArgument) for an ROI
-/// outside the frame.
+/// outside the frame or a target size out of range.
+///
+/// # Examples
+/// ```
+/// use lesionscan::image::prepare_frame;
+/// use lesionscan::{Fit, Frame, ImageOptions, PixelFormat, Plane, Rotation, TargetSize};
+///
+/// // A 640x480 NV21 frame from a phone held upright (sensor turned 90 degrees).
+/// let (w, h) = (640usize, 480usize);
+/// let luma = vec![128u8; w * h];
+/// let chroma = vec![128u8; w * h / 2]; // V, U pairs at half resolution
+/// let frame = Frame {
+///     width: w as u32,
+///     height: h as u32,
+///     format: PixelFormat::Nv21,
+///     planes: vec![
+///         Plane { bytes: &luma, row_stride: w, pixel_stride: 1 },
+///         Plane { bytes: &chroma, row_stride: w, pixel_stride: 2 },
+///     ],
+///     rotation: Rotation::R90,
+/// };
+/// let target = TargetSize { width: 224, height: 224, fit: Fit::CenterCrop };
+/// let prepared = prepare_frame(&frame, &ImageOptions::default(), target)?;
+/// assert_eq!(prepared.source_size, (480, 640));
+/// assert!(prepared.rgb.iter().all(|&v| (v - 128.0).abs() < 1e-3));
+///
+/// // A chroma plane one byte short is refused, not read past.
+/// let short = Frame { planes: vec![frame.planes[0], Plane { bytes: &chroma[1..], ..frame.planes[1] }], ..frame.clone() };
+/// assert!(prepare_frame(&short, &ImageOptions::default(), target).is_err());
+/// # Ok::<(), lesionscan::Error>(())
+/// ```
 pub fn prepare_frame(
     frame: &Frame<'_>,
     options: &ImageOptions,
