@@ -279,6 +279,7 @@ impl Classifier {
         };
         let session = engine.load(model, &engine_options)?;
         let layout = ModelLayout::new(&card, session.inputs(), session.outputs())?;
+        let session = warm_up(session)?;
         Ok(Self {
             layout,
             options,
@@ -439,6 +440,23 @@ impl Classifier {
             categories.truncate(max as usize);
         }
         (categories, malignant_probability)
+    }
+}
+
+/// Runs the model once on zeros. A damaged model can pass LiteRT's flatbuffer checks
+/// and still fail on its first run; this turns that into an error at load time, and
+/// the first real classification does not pay for lazy initialisation.
+fn warm_up(mut session: Box<dyn Session>) -> Result<Box<dyn Session>> {
+    let inputs = session
+        .inputs()
+        .iter()
+        .map(|info| TensorData::zeros(info.dtype, info.len()))
+        .collect::<Result<Vec<_>>>()?;
+    match session.run(&inputs) {
+        Ok(_) => Ok(session),
+        Err(err) => Err(Error::model(format!(
+            "the model loads but does not run: {err}"
+        ))),
     }
 }
 

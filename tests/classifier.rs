@@ -533,3 +533,44 @@ fn logits_get_a_softmax_and_ties_keep_card_order() {
     // akiec + bcc + mel = 1/8 + 1/8 + 2/8
     assert!((result.malignant_probability - 0.5).abs() < 1e-6);
 }
+
+#[test]
+fn damaged_models_fail_at_load_with_invalid_model_never_later() {
+    // Without a sha256 in the card, damage must still be caught: either LiteRT's
+    // flatbuffer checks or the load-time trial run reject it, or the model runs.
+    let original = read("tests/data/mobilenet_tiny_int8.tflite");
+    let mut card: Value = serde_json::from_str(&card_text("mobilenet_tiny_int8")).expect("json");
+    card.as_object_mut().expect("object").remove("sha256");
+    let card = card.to_string();
+    let photo = read(PHOTO);
+    let mut state = 0x9e37_79b9_u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let (mut rejected, mut ran) = (0, 0);
+    for round in 0..60 {
+        let mut damaged = original.clone();
+        if round % 3 == 2 {
+            damaged.truncate(16 + (next() as usize % (original.len() - 16)));
+        } else {
+            for _ in 0..20 {
+                let at = 8 + next() as usize % (damaged.len() - 8);
+                damaged[at] = next() as u8;
+            }
+        }
+        match Classifier::from_bytes(&damaged, &card, cpu()) {
+            Ok(classifier) => {
+                classifier
+                    .classify_image(&photo, &ImageOptions::default(), None)
+                    .expect("a model that loads runs");
+                ran += 1;
+            }
+            Err(Error::InvalidModel { .. }) => rejected += 1,
+            Err(other) => panic!("round {round}: expected InvalidModel, got {other:?}"),
+        }
+    }
+    assert!(rejected > 0, "no damaged model was rejected ({ran} ran)");
+}

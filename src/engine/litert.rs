@@ -21,6 +21,56 @@ use super::{
 };
 use crate::error::{Error, Result};
 
+// The guarded entry points of src/engine/litert_guard.cc: the same LiteRT calls, with
+// any C++ exception caught and returned as `CAUGHT_EXCEPTION` plus its message.
+extern "C" {
+    fn lesionscan_create_model_from_buffer(
+        buffer: *const c_void,
+        size: usize,
+        model: *mut sys::LiteRtModel,
+        message: *mut c_char,
+        message_len: usize,
+    ) -> i32;
+    fn lesionscan_create_compiled_model(
+        env: sys::LiteRtEnvironment,
+        model: sys::LiteRtModel,
+        options: sys::LiteRtOptions,
+        compiled: *mut sys::LiteRtCompiledModel,
+        message: *mut c_char,
+        message_len: usize,
+    ) -> i32;
+    fn lesionscan_run_compiled_model(
+        compiled: sys::LiteRtCompiledModel,
+        signature: usize,
+        num_inputs: usize,
+        inputs: *mut sys::LiteRtTensorBuffer,
+        num_outputs: usize,
+        outputs: *mut sys::LiteRtTensorBuffer,
+        message: *mut c_char,
+        message_len: usize,
+    ) -> i32;
+}
+
+const CAUGHT_EXCEPTION: i32 = -1000;
+
+/// Calls a guarded entry point with a message buffer and turns its result into a
+/// `Result`, naming `call` on failure.
+fn guarded(call: &str, f: impl FnOnce(*mut c_char, usize) -> i32) -> Result<()> {
+    let mut message = [0 as c_char; 256];
+    let status = f(message.as_mut_ptr(), message.len());
+    if status == CAUGHT_EXCEPTION {
+        // SAFETY: the guard wrote a NUL-terminated string into `message` (snprintf).
+        let text = unsafe { CStr::from_ptr(message.as_ptr()) }.to_string_lossy();
+        return Err(Error::engine(format!(
+            "{call} failed: LiteRT raised {text}"
+        )));
+    }
+    match sys::LiteRtStatus::try_from(status) {
+        Ok(status) => check(status, call),
+        Err(_) => Err(Error::engine(format!("{call} failed: status {status}"))),
+    }
+}
+
 /// Runs TFLite models with LiteRT: XNNPACK on the CPU, and the GPU or NPU accelerator
 /// where the device has one.
 ///
@@ -69,9 +119,12 @@ impl Engine for LiteRtEngine {
         let (inputs, input_types) = model.tensors(Direction::Input)?;
         let (outputs, output_types) = model.tensors(Direction::Output)?;
         let threads = effective_threads(options.threads);
+        // The CPU is the last resort: when even it cannot compile the model, the model
+        // is what is wrong (damaged, or using operators LiteRT lacks).
         let (compiled, accelerator) = compile_with_fallback(options.accelerator, |accelerator| {
             CompiledModel::new(&env, &model, accelerator, threads)
-        })?;
+        })
+        .map_err(|e| Error::model(format!("LiteRT cannot compile the model for the CPU: {e}")))?;
         let input_buffers = input_types
             .iter()
             .map(|t| TensorBuffer::new_host(&env, t))
@@ -243,15 +296,16 @@ impl ModelHandle {
         let mut raw: sys::LiteRtModel = ptr::null_mut();
         // SAFETY: `bytes` is a valid buffer of `bytes.len()` bytes that outlives the model
         // (it is stored beside the handle and dropped after it).
-        let status = unsafe {
-            sys::LiteRtCreateModelFromBuffer(bytes.as_ptr().cast(), bytes.len(), &mut raw)
-        };
-        if status != sys::kLiteRtStatusOk {
-            return Err(Error::model(format!(
-                "LiteRT cannot read the model: {}",
-                status_text(status)
-            )));
-        }
+        guarded("LiteRtCreateModelFromBuffer", |message, len| unsafe {
+            lesionscan_create_model_from_buffer(
+                bytes.as_ptr().cast(),
+                bytes.len(),
+                &mut raw,
+                message,
+                len,
+            )
+        })
+        .map_err(|e| Error::model(format!("LiteRT cannot read the model: {e}")))?;
         let ptr = NonNull::new(raw).ok_or_else(|| Error::model("LiteRT returned no model"))?;
         Ok(Self { ptr, _bytes: bytes })
     }
@@ -499,17 +553,16 @@ impl CompiledModel {
         let options = Options::new(accelerator, threads)?;
         let mut raw: sys::LiteRtCompiledModel = ptr::null_mut();
         // SAFETY: all three handles are valid; the options are only read during the call.
-        check(
-            unsafe {
-                sys::LiteRtCreateCompiledModel(
-                    env.0.as_ptr(),
-                    model.ptr.as_ptr(),
-                    options.0.as_ptr(),
-                    &mut raw,
-                )
-            },
-            "LiteRtCreateCompiledModel",
-        )?;
+        guarded("LiteRtCreateCompiledModel", |message, len| unsafe {
+            lesionscan_create_compiled_model(
+                env.0.as_ptr(),
+                model.ptr.as_ptr(),
+                options.0.as_ptr(),
+                &mut raw,
+                message,
+                len,
+            )
+        })?;
         NonNull::new(raw)
             .map(Self)
             .ok_or_else(|| Error::engine("LiteRtCreateCompiledModel returned null"))
@@ -729,19 +782,18 @@ impl Session for LiteRtSession {
             self.output_buffers.iter().map(|b| b.ptr.as_ptr()).collect();
         // SAFETY: the compiled model and every buffer are valid and sized for the
         // model's signature 0; the pointer arrays live across the call.
-        check(
-            unsafe {
-                sys::LiteRtRunCompiledModel(
-                    self.compiled.0.as_ptr(),
-                    0,
-                    input_ptrs.len(),
-                    input_ptrs.as_mut_ptr(),
-                    output_ptrs.len(),
-                    output_ptrs.as_mut_ptr(),
-                )
-            },
-            "LiteRtRunCompiledModel",
-        )?;
+        guarded("LiteRtRunCompiledModel", |message, len| unsafe {
+            lesionscan_run_compiled_model(
+                self.compiled.0.as_ptr(),
+                0,
+                input_ptrs.len(),
+                input_ptrs.as_mut_ptr(),
+                output_ptrs.len(),
+                output_ptrs.as_mut_ptr(),
+                message,
+                len,
+            )
+        })?;
         self.output_buffers
             .iter()
             .zip(&self.outputs)
