@@ -12,10 +12,16 @@ fn inference(c: &mut Criterion) {
     for model in ["mobilenet_tiny_int8", "two_input_float"] {
         let bytes = std::fs::read(format!("tests/data/{model}.tflite")).expect("fixture");
         for threads in [1, 2] {
-            let options = EngineOptions { accelerator: Accelerator::Cpu, threads };
+            let options = EngineOptions {
+                accelerator: Accelerator::Cpu,
+                threads,
+            };
             let mut session = LiteRtEngine::new().load(&bytes, &options).expect("loads");
-            let inputs: Vec<TensorData> =
-                session.inputs().iter().map(|i| TensorData::zeros(i.dtype, i.len()).expect("zeros")).collect();
+            let inputs: Vec<TensorData> = session
+                .inputs()
+                .iter()
+                .map(|i| TensorData::zeros(i.dtype, i.len()).expect("zeros"))
+                .collect();
             group.bench_function(format!("{model}/{threads}_threads"), |b| {
                 b.iter(|| session.run(&inputs).expect("runs"))
             });
@@ -28,7 +34,11 @@ fn preprocessing(c: &mut Criterion) {
     let mut group = c.benchmark_group("preprocess");
     group.sample_size(20);
     let photo = std::fs::read("tests/data/phone_skin_moles.jpg").expect("photo");
-    let target = TargetSize { width: 224, height: 224, fit: Fit::Stretch };
+    let target = TargetSize {
+        width: 224,
+        height: 224,
+        fit: Fit::Stretch,
+    };
     group.bench_function("jpeg_1528x1360_to_224", |b| {
         b.iter(|| image::prepare_encoded(&photo, &ImageOptions::default(), target).expect("ok"))
     });
@@ -42,8 +52,16 @@ fn preprocessing(c: &mut Criterion) {
         height: h as u32,
         format: PixelFormat::Nv21,
         planes: vec![
-            Plane { bytes: &y, row_stride: stride, pixel_stride: 1 },
-            Plane { bytes: &vu, row_stride: stride, pixel_stride: 2 },
+            Plane {
+                bytes: &y,
+                row_stride: stride,
+                pixel_stride: 1,
+            },
+            Plane {
+                bytes: &vu,
+                row_stride: stride,
+                pixel_stride: 2,
+            },
         ],
         rotation: Rotation::R90,
     };
@@ -53,7 +71,11 @@ fn preprocessing(c: &mut Criterion) {
     let rgba = vec![90u8; w * h * 4];
     let frame = Frame {
         format: PixelFormat::Rgba8888,
-        planes: vec![Plane { bytes: &rgba, row_stride: w * 4, pixel_stride: 4 }],
+        planes: vec![Plane {
+            bytes: &rgba,
+            row_stride: w * 4,
+            pixel_stride: 4,
+        }],
         rotation: Rotation::R0,
         ..frame.clone()
     };
