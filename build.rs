@@ -5,6 +5,7 @@
 //! `DEP_LITERT_LIB_DIR`; a dependency's `-rpath` does not reach our artefacts, so we
 //! add it here, plus `$ORIGIN` so a library shipped next to the binary is found too.
 fn main() {
+    println!("cargo::rustc-check-cfg=cfg(lesionscan_default_model)");
     println!("cargo:rerun-if-env-changed=DEP_LITERT_LIB_DIR");
     println!("cargo:rerun-if-changed=src/engine/litert_guard.cc");
     // Catches C++ exceptions that LiteRT lets escape from its C API (see the file).
@@ -14,6 +15,7 @@ fn main() {
         .flag_if_supported("-fexceptions")
         .file("src/engine/litert_guard.cc")
         .compile("lesionscan_litert_guard");
+    embed_default_model();
     let target_os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
     if target_os == "linux" || target_os == "android" {
         // DT_RPATH rather than DT_RUNPATH: LiteRT dlopen()s its GPU accelerator library
@@ -23,5 +25,31 @@ fn main() {
         if let Ok(dir) = std::env::var("DEP_LITERT_LIB_DIR") {
             println!("cargo:rustc-link-arg=-Wl,-rpath,{dir}");
         }
+    }
+}
+
+/// The CLI (feature `cli`) embeds the default model named by `models/DEFAULT_MODEL`; the
+/// mobile library never does. Tells the compiler where the `.tflite` and card are.
+fn embed_default_model() {
+    println!("cargo:rerun-if-changed=models/DEFAULT_MODEL");
+    if std::env::var_os("CARGO_FEATURE_CLI").is_none() {
+        return;
+    }
+    let root = std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default());
+    let Ok(stem) = std::fs::read_to_string(root.join("models/DEFAULT_MODEL")) else {
+        return;
+    };
+    let stem = stem.trim();
+    let model = root.join("models").join(format!("{stem}.tflite"));
+    let card = root.join("models").join(format!("{stem}.json"));
+    if model.is_file() && card.is_file() {
+        println!("cargo:rerun-if-changed={}", model.display());
+        println!("cargo:rerun-if-changed={}", card.display());
+        println!(
+            "cargo:rustc-env=LESIONSCAN_DEFAULT_MODEL={}",
+            model.display()
+        );
+        println!("cargo:rustc-env=LESIONSCAN_DEFAULT_CARD={}", card.display());
+        println!("cargo:rustc-cfg=lesionscan_default_model");
     }
 }

@@ -6,4 +6,4 @@ mod layout;
 pub use card::{
     AgeEncoding, ClassInfo, InputSpec, MetadataSpec, ModelCard, OneHot, OutputKind, OutputSpec,
 };
-pub(crate) use layout::{check_checksum, sha256_hex, ModelLayout};
+pub(crate) use layout::{check_checksum, ModelLayout};

@@ -11,7 +11,20 @@ pub(crate) struct ModelSource {
     pub(crate) label: String,
 }
 
-/// The default model compiled into the CLI (none yet: `--model` is required).
+/// The default model compiled into the CLI (`models/DEFAULT_MODEL` names it).
+#[cfg(lesionscan_default_model)]
+fn builtin() -> Option<ModelSource> {
+    static MODEL: &[u8] = include_bytes!(env!("LESIONSCAN_DEFAULT_MODEL"));
+    static CARD: &str = include_str!(env!("LESIONSCAN_DEFAULT_CARD"));
+    Some(ModelSource {
+        model: MODEL.to_vec(),
+        card: CARD.to_string(),
+        label: "(built-in default)".into(),
+    })
+}
+
+/// This build has no default model (models/DEFAULT_MODEL names a missing file).
+#[cfg(not(lesionscan_default_model))]
 fn builtin() -> Option<ModelSource> {
     None
 }
