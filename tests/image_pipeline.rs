@@ -624,3 +624,68 @@ fn timing_12_megapixel_jpeg_and_camera_frames() {
         );
     }
 }
+
+#[test]
+fn corrupted_bytes_in_every_format_give_ok_or_invalid_image_never_a_panic() {
+    let bmp = {
+        let img =
+            image::RgbImage::from_fn(9, 7, |x, y| image::Rgb([x as u8 * 20, y as u8 * 30, 90]));
+        let mut out = Vec::new();
+        image::DynamicImage::ImageRgb8(img)
+            .write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Bmp)
+            .unwrap();
+        out
+    };
+    let inputs = [
+        read("orientation/o6.jpg"),
+        read("orientation/o6.png"),
+        read("orientation/o6.webp"),
+        read("orientation/o6.tif"),
+        bmp,
+    ];
+    let target = size(8, 8, Fit::Stretch);
+    for original in &inputs {
+        for pos in (0..original.len()).step_by(original.len() / 97 + 1) {
+            for value in [0x00, 0xFF, 0x7F] {
+                let mut bytes = original.clone();
+                bytes[pos] = value;
+                match prepare_encoded(&bytes, &ImageOptions::default(), target) {
+                    Ok(p) => assert_eq!(p.rgb.len(), 8 * 8 * 3),
+                    Err(Error::InvalidImage { .. }) => {}
+                    Err(other) => panic!("byte {pos} = {value}: unexpected {other}"),
+                }
+            }
+        }
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+
+    /// Any ROI, rotation and target on a real picture is either a correctly sized result
+    /// or an InvalidArgument.
+    #[test]
+    fn arbitrary_roi_rotation_and_target_never_panic(
+        file in 1usize..=8,
+        rotation in 0i32..4,
+        roi in proptest::option::of((-0.3f32..1.3, -0.3f32..1.3, -0.3f32..1.3, -0.3f32..1.3)),
+        tw in 1u32..100,
+        th in 1u32..100,
+        crop in proptest::bool::ANY,
+    ) {
+        let bytes = read(&format!("orientation/o{file}.png"));
+        let options = ImageOptions {
+            roi: roi.map(|(x, y, width, height)| Roi { x, y, width, height }),
+            rotation: Rotation::from_degrees(rotation * 90).unwrap(),
+        };
+        let target = size(tw, th, if crop { Fit::CenterCrop } else { Fit::Stretch });
+        match prepare_encoded(&bytes, &options, target) {
+            Ok(p) => {
+                proptest::prop_assert_eq!(p.rgb.len(), (tw * th * 3) as usize);
+                proptest::prop_assert!(p.rgb.iter().all(|v| (0.0..=255.0).contains(v)));
+            }
+            Err(Error::InvalidArgument { .. }) => proptest::prop_assert!(options.roi.is_some()),
+            Err(other) => proptest::prop_assert!(false, "unexpected {}", other),
+        }
+    }
+}
