@@ -378,20 +378,26 @@ class Runner:
 
 
 def compare(P, ref) -> dict:
-    agree = P.argmax(1) == ref.argmax(1)
-    return {
+    finite = np.isfinite(P).all(axis=1)
+    agree = (P.argmax(1) == ref.argmax(1)) & finite
+    out = {
         "inputs": int(len(P)),
         "top1_agree": int(agree.sum()),
         "agreement": float(agree.mean()),
-        "max_abs_prob_diff": float(np.abs(P - ref).max()),
-        "mean_abs_prob_diff": float(np.abs(P - ref).mean()),
+        # None (JSON null) when an output is NaN or infinite; such a variant fails.
+        "max_abs_prob_diff": float(np.abs(P - ref).max()) if finite.all() else None,
+        "mean_abs_prob_diff": float(np.abs(P - ref).mean()) if finite.all() else None,
     }
+    if not finite.all():
+        out["non_finite_outputs"] = int((~finite).sum())
+    return out
 
 
 def passes(c: dict) -> bool:
     return (
         c["inputs"] >= RULE["min_inputs"]
         and c["agreement"] >= RULE["min_agreement"]
+        and c["max_abs_prob_diff"] is not None
         and c["max_abs_prob_diff"] <= RULE["max_abs_prob_diff"]
     )
 
@@ -493,8 +499,8 @@ def main() -> None:
         b = ts.keep_float16(dr, f32, by_harm_per_param[n:])
         c = compare(Runner(b).many(SX, SM), sens_ref)
         mixed_ladder.append({"int8_layers": n, "size_bytes": len(b), **c})
-        log(f"  n={n}: {len(b) / 1e6:.1f} MB, sensitivity-set max diff {c['max_abs_prob_diff']:.4f}")
-        if c["max_abs_prob_diff"] <= MIXED_SENS_LIMIT and c["agreement"] == 1.0:
+        log(f"  n={n}: {len(b) / 1e6:.1f} MB, sensitivity-set max diff {c['max_abs_prob_diff']}")
+        if c["max_abs_prob_diff"] is not None and c["max_abs_prob_diff"] <= MIXED_SENS_LIMIT and c["agreement"] == 1.0:
             chosen_n = n
     if chosen_n is not None:
         int8_params = sum(r["params"] for r in sensitivity if r["op"] in by_harm_per_param[:chosen_n])
@@ -523,7 +529,7 @@ def main() -> None:
         rows.append(row)
         log(
             f"  {name:32s} {row['size_mb']:6.1f} MB {row['latency_ms']:7.1f} ms "
-            f"agree {c['top1_agree']}/{c['inputs']} max {c['max_abs_prob_diff']:.4f} {'PASS' if row['passes_rule'] else '-'}"
+            f"agree {c['top1_agree']}/{c['inputs']} max {c['max_abs_prob_diff']} {'PASS' if row['passes_rule'] else '-'}"
         )
     qualifying = sorted((r for r in rows if r["passes_rule"]), key=lambda r: (r["size_bytes"], r["latency_ms"]))
     if not qualifying:
@@ -570,7 +576,7 @@ def main() -> None:
         "seconds": round(time.time() - t0),
     }
     with open(REPORT, "w") as f:
-        json.dump(report, f, indent=1)
+        json.dump(report, f, indent=1, allow_nan=False)
         f.write("\n")
     log(f"done in {time.time() - t0:.0f} s")
 
