@@ -43,6 +43,19 @@ fn preprocessing(c: &mut Criterion) {
         b.iter(|| image::prepare_encoded(&photo, &ImageOptions::default(), target).expect("ok"))
     });
 
+    // A 12-megapixel (4032x3024) JPEG, the size a phone camera saves.
+    let big = ::image::RgbImage::from_fn(4032, 3024, |x, y| {
+        ::image::Rgb([(x % 251) as u8, (y % 241) as u8, ((x + y) % 256) as u8])
+    });
+    let mut jpeg = Vec::new();
+    ::image::DynamicImage::ImageRgb8(big)
+        .write_to(&mut std::io::Cursor::new(&mut jpeg), ::image::ImageFormat::Jpeg)
+        .expect("encode");
+    let crop = TargetSize { width: 224, height: 224, fit: Fit::CenterCrop };
+    group.bench_function("jpeg_4032x3024_to_224_center_crop", |b| {
+        b.iter(|| image::prepare_encoded(&jpeg, &ImageOptions::default(), crop).expect("ok"))
+    });
+
     // A 1280x720 NV21 camera frame with padded rows, rotated as a portrait phone delivers it.
     let (w, h, stride) = (1280usize, 720usize, 1344usize);
     let y = vec![120u8; stride * h];
