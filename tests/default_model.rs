@@ -44,16 +44,77 @@ fn default_model_card_names_the_ham10000_classes_and_malignancy() {
     );
 }
 
+fn patient(case: &Value) -> PatientInfo {
+    let p = &case["patient"];
+    PatientInfo {
+        age: p["age"].as_f64().map(|a| a as u8),
+        sex: p["sex"].as_str().map(|s| s.parse::<Sex>().expect("sex")),
+        site: p["site"]
+            .as_str()
+            .map(|s| s.parse::<BodySite>().expect("site")),
+    }
+}
+
+fn probabilities(result: &lesionscan::Classification) -> [f32; 7] {
+    let mut got = [0f32; 7];
+    for c in &result.categories {
+        got[c.index as usize] = c.probability;
+    }
+    got
+}
+
+fn reference_probabilities(case: &Value) -> Vec<f64> {
+    case["tflite_probabilities"]
+        .as_array()
+        .expect("p")
+        .iter()
+        .map(|v| v.as_f64().expect("f"))
+        .collect()
+}
+
 #[test]
-fn default_model_matches_tensorflow_on_reference_crops() {
+fn default_model_matches_tensorflow_on_the_reference_pixels() {
+    // The PNGs hold exactly the pixels PIL decoded for the reference (see
+    // models/tools/make_default_crops.py); 160 -> 254 is an upscale, where the resampler
+    // equals tf.image.resize. What is left is the two runtimes' kernels: measured up to
+    // 0.004 between tf.lite.Interpreter and LiteRT on this model's dynamic-range layers.
+    let reference: Value =
+        serde_json::from_slice(&read("tests/data/default_model_reference.json")).expect("json");
+    let classifier = default_model();
+    let cases = reference["cases"].as_array().expect("cases");
+    assert!(cases.len() >= 3);
+    for case in cases {
+        let id = case["id"].as_str().expect("id");
+        let png = read(&format!("tests/data/default_model_crops/{id}.png"));
+        let result = classifier
+            .classify_image(&png, &ImageOptions::default(), Some(&patient(case)))
+            .expect("classifies");
+        let (got, want) = (probabilities(&result), reference_probabilities(case));
+        for (g, w) in got.iter().zip(&want) {
+            assert!(
+                (f64::from(*g) - w).abs() < 6e-3,
+                "{id}: {got:?} vs TF {want:?}"
+            );
+        }
+        assert_eq!(
+            result.categories[0].code,
+            case["tflite_top1"].as_str().expect("top1"),
+            "{id}"
+        );
+    }
+}
+
+#[test]
+fn default_model_on_the_jpeg_with_a_region_of_interest_agrees_with_tensorflow() {
+    // The same crops taken by ROI from the JPEG: our decoder differs from PIL's by up to
+    // ~3 grey levels on a few pixels, which moves this model (and the Keras original,
+    // measured) by up to 0.04; the top class stays.
     let reference: Value =
         serde_json::from_slice(&read("tests/data/default_model_reference.json")).expect("json");
     let classifier = default_model();
     let photo = read(reference["image"].as_str().expect("image path"));
     let (w, h) = (1528.0f32, 1360.0f32); // the upright photo (EXIF orientation 1)
-    let cases = reference["cases"].as_array().expect("cases");
-    assert!(cases.len() >= 3);
-    for case in cases {
+    for case in reference["cases"].as_array().expect("cases") {
         let b: Vec<f32> = case["crop_box_ltrb"]
             .as_array()
             .expect("box")
@@ -66,39 +127,17 @@ fn default_model_matches_tensorflow_on_reference_crops() {
             width: (b[2] - b[0]) / w,
             height: (b[3] - b[1]) / h,
         };
-        let p = &case["patient"];
-        let patient = PatientInfo {
-            age: p["age"].as_f64().map(|a| a as u8),
-            sex: p["sex"].as_str().map(|s| s.parse::<Sex>().expect("sex")),
-            site: p["site"]
-                .as_str()
-                .map(|s| s.parse::<BodySite>().expect("site")),
-        };
         let options = ImageOptions {
             roi: Some(roi),
             ..Default::default()
         };
         let result = classifier
-            .classify_image(&photo, &options, Some(&patient))
+            .classify_image(&photo, &options, Some(&patient(case)))
             .expect("classifies");
-        let mut got = [0f32; 7];
-        for c in &result.categories {
-            got[c.index as usize] = c.probability;
-        }
-        let want: Vec<f64> = case["tflite_probabilities"]
-            .as_array()
-            .expect("p")
-            .iter()
-            .map(|v| v.as_f64().expect("f"))
-            .collect();
-        // Measured: given the very same input tensor, this engine equals LiteRT's Python
-        // interpreter bit for bit and TF's interpreter within 2e-5 on one thread; but the
-        // model's dynamic-range int8 layers move outputs by ~1e-3 with the thread count,
-        // and PIL's JPEG decoder (the reference's) differs from ours by a grey level here
-        // and there. Hence 1e-2, and the same top class.
+        let (got, want) = (probabilities(&result), reference_probabilities(case));
         for (g, w) in got.iter().zip(&want) {
             assert!(
-                (f64::from(*g) - w).abs() < 1e-2,
+                (f64::from(*g) - w).abs() < 0.05,
                 "{}: {got:?} vs TF {want:?}",
                 case["id"]
             );
