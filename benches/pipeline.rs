@@ -49,9 +49,16 @@ fn preprocessing(c: &mut Criterion) {
     });
     let mut jpeg = Vec::new();
     ::image::DynamicImage::ImageRgb8(big)
-        .write_to(&mut std::io::Cursor::new(&mut jpeg), ::image::ImageFormat::Jpeg)
+        .write_to(
+            &mut std::io::Cursor::new(&mut jpeg),
+            ::image::ImageFormat::Jpeg,
+        )
         .expect("encode");
-    let crop = TargetSize { width: 224, height: 224, fit: Fit::CenterCrop };
+    let crop = TargetSize {
+        width: 224,
+        height: 224,
+        fit: Fit::CenterCrop,
+    };
     group.bench_function("jpeg_4032x3024_to_224_center_crop", |b| {
         b.iter(|| image::prepare_encoded(&jpeg, &ImageOptions::default(), crop).expect("ok"))
     });
