@@ -45,7 +45,19 @@ type DrawResult = Result<(), Box<dyn std::error::Error>>;
 /// Writes the figure to `path` (PNG).
 pub(crate) fn draw(path: &Path, report: &Report, model_id: &str) -> DrawResult {
     ensure_font();
-    let root = BitMapBackend::new(path, (1200, 560)).into_drawing_area();
+    let (width, height) = (1200u32, 560u32);
+    // plotters draws into an RGB buffer; the `image` crate the library already uses
+    // writes the PNG (plotters' own encoder would pull in a second `image` version).
+    let mut pixels = vec![0u8; (width * height * 3) as usize];
+    render(&mut pixels, (width, height), report, model_id)?;
+    let figure = image::RgbImage::from_raw(width, height, pixels)
+        .ok_or("figure buffer has the wrong size")?;
+    figure.save_with_format(path, image::ImageFormat::Png)?;
+    Ok(())
+}
+
+fn render(pixels: &mut [u8], size: (u32, u32), report: &Report, model_id: &str) -> DrawResult {
+    let root = BitMapBackend::with_buffer(pixels, size).into_drawing_area();
     root.fill(&WHITE)?;
     let title = format!(
         "{model_id}: {} pictures, accuracy {:.1}%, balanced accuracy {:.1}%",
