@@ -32,7 +32,10 @@ fn main() {
 /// mobile library never does. Tells the compiler where the `.tflite` and card are.
 fn embed_default_model() {
     println!("cargo:rerun-if-changed=models/DEFAULT_MODEL");
-    if std::env::var_os("CARGO_FEATURE_CLI").is_none() {
+    // LESIONSCAN_EMBED_DEFAULT_MODEL=0 builds a smaller CLI that needs --model.
+    println!("cargo:rerun-if-env-changed=LESIONSCAN_EMBED_DEFAULT_MODEL");
+    let opted_out = std::env::var("LESIONSCAN_EMBED_DEFAULT_MODEL").is_ok_and(|v| v == "0");
+    if std::env::var_os("CARGO_FEATURE_CLI").is_none() || opted_out {
         return;
     }
     let root = std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default());
