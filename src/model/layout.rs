@@ -78,7 +78,11 @@ impl ModelLayout {
                 )));
             }
         }
-        if image.dtype != DType::F32 && image.quantization.is_none_or(|q| q.scale.is_nan() || q.scale <= 0.0) {
+        if image.dtype != DType::F32
+            && image
+                .quantization
+                .is_none_or(|q| q.scale.is_nan() || q.scale <= 0.0)
+        {
             return Err(Error::model(
                 "the integer image input has no quantisation parameters",
             ));
