@@ -7,13 +7,15 @@ use clap::Args;
 use lesionscan::{ImageOptions, Timings};
 use serde_json::json;
 
-use crate::cli::{CmdResult, Failure, ModelArgs};
+use crate::cli::{CmdResult, Failure, ModelArgs, PatientArgs};
 use crate::model_source::read;
 
 #[derive(Args, Debug)]
 pub(crate) struct BenchArgs {
     #[command(flatten)]
     model: ModelArgs,
+    #[command(flatten)]
+    patient: PatientArgs,
     /// Timed runs.
     #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     runs: u32,
@@ -90,9 +92,10 @@ pub(crate) fn run(args: &BenchArgs) -> CmdResult {
     let classifier = args.model.load(args.model.options())?;
     let load_ms = load_start.elapsed().as_secs_f64() * 1000.0;
     let options = ImageOptions::default();
+    let patient = args.patient.patient();
     let classify = || {
         classifier
-            .classify_image(&picture, &options, None)
+            .classify_image(&picture, &options, patient.as_ref())
             .map_err(|e| Failure::from_error("benchmark picture", &e))
     };
     for _ in 0..args.warmup {
