@@ -47,6 +47,15 @@ fn e2e_reference() -> Value {
         .expect("json")
 }
 
+fn reference_probabilities(case: &Value) -> Vec<f64> {
+    case["probabilities"]
+        .as_array()
+        .expect("p")
+        .iter()
+        .map(|v| v.as_f64().expect("f"))
+        .collect()
+}
+
 fn patient_from(case: &Value) -> Option<PatientInfo> {
     let meta = &case["metadata"];
     let patient = PatientInfo {
@@ -75,12 +84,7 @@ fn float_two_input_model_matches_tensorflow_end_to_end() {
             .classify_image(&photo, &ImageOptions::default(), patient.as_ref())
             .expect("classifies");
         let got = by_index(&result, 7);
-        let want: Vec<f64> = case["probabilities"]
-            .as_array()
-            .expect("p")
-            .iter()
-            .map(|v| v.as_f64().expect("f"))
-            .collect();
+        let want = reference_probabilities(case);
         for (g, w) in got.iter().zip(&want) {
             assert!(
                 (f64::from(*g) - w).abs() < 2e-3,
@@ -127,12 +131,7 @@ fn int8_model_end_to_end_is_close_to_tensorflow() {
         .classify_image(&read(PHOTO), &ImageOptions::default(), None)
         .expect("ok");
     let got = by_index(&result, 7);
-    let want: Vec<f64> = case["probabilities"]
-        .as_array()
-        .expect("p")
-        .iter()
-        .map(|v| v.as_f64().expect("f"))
-        .collect();
+    let want = reference_probabilities(case);
     // int8 outputs move in steps of 1/256; inputs may differ by one quantisation step
     // where the two decoders disagree, so allow a few steps.
     for (g, w) in got.iter().zip(&want) {

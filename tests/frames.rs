@@ -504,62 +504,40 @@ fn frame_rotation_then_option_rotation_turn_clockwise() {
     assert_eq!(got.rgb, [0.0, 255.0, 0.0, 255.0, 0.0, 0.0]);
 }
 
+/// Converts one I420 pixel through the frame path.
+fn one_yuv_pixel(y: u8, u: u8, v: u8) -> Vec<f32> {
+    let (y, u, v) = ([y], [u], [v]);
+    let planes = vec![plane(&y, 1, 1), plane(&u, 1, 1), plane(&v, 1, 1)];
+    let f = frame(1, 1, PixelFormat::I420, planes, Rotation::R0);
+    let target = TargetSize {
+        width: 1,
+        height: 1,
+        fit: Fit::Stretch,
+    };
+    prepare_frame(&f, &ImageOptions::default(), target)
+        .unwrap()
+        .rgb
+}
+
 #[test]
 fn yuv_conversion_is_bt601_full_range() {
     // One pixel Y=120, U=160, V=90, no clamping: R = 120 + 1.402 * (-38),
     // G = 120 - 0.344136 * 32 - 0.714136 * (-38), B = 120 + 1.772 * 32.
-    let (y, u, v) = ([120u8], [160u8], [90u8]);
-    let planes = vec![plane(&y, 1, 1), plane(&u, 1, 1), plane(&v, 1, 1)];
-    let f = frame(1, 1, PixelFormat::I420, planes, Rotation::R0);
-    let got = prepare_frame(
-        &f,
-        &ImageOptions::default(),
-        TargetSize {
-            width: 1,
-            height: 1,
-            fit: Fit::Stretch,
-        },
-    )
-    .unwrap();
+    let got = one_yuv_pixel(120, 160, 90);
     let want = [
         120.0 - 1.402 * 38.0,
         120.0 - 0.344_136 * 32.0 + 0.714_136 * 38.0,
         120.0 + 1.772 * 32.0,
     ];
-    for (g, w) in got.rgb.iter().zip(want) {
-        assert!((g - w as f32).abs() < 1e-3, "{:?} vs {want:?}", got.rgb);
+    for (g, w) in got.iter().zip(want) {
+        assert!((g - w as f32).abs() < 1e-3, "{got:?} vs {want:?}");
     }
     // Clamped at the ends of the range.
-    let (y, u, v) = ([250u8], [255u8], [255u8]);
-    let planes = vec![plane(&y, 1, 1), plane(&u, 1, 1), plane(&v, 1, 1)];
-    let f = frame(1, 1, PixelFormat::I420, planes, Rotation::R0);
-    let got = prepare_frame(
-        &f,
-        &ImageOptions::default(),
-        TargetSize {
-            width: 1,
-            height: 1,
-            fit: Fit::Stretch,
-        },
-    )
-    .unwrap();
-    assert_eq!(got.rgb[0], 255.0);
-    assert_eq!(got.rgb[2], 255.0);
+    let got = one_yuv_pixel(250, 255, 255);
+    assert_eq!((got[0], got[2]), (255.0, 255.0));
     // And at zero.
-    let (y, u, v) = ([5u8], [0u8], [0u8]);
-    let planes = vec![plane(&y, 1, 1), plane(&u, 1, 1), plane(&v, 1, 1)];
-    let f = frame(1, 1, PixelFormat::I420, planes, Rotation::R0);
-    let got = prepare_frame(
-        &f,
-        &ImageOptions::default(),
-        TargetSize {
-            width: 1,
-            height: 1,
-            fit: Fit::Stretch,
-        },
-    )
-    .unwrap();
-    assert_eq!((got.rgb[0], got.rgb[2]), (0.0, 0.0));
+    let got = one_yuv_pixel(5, 0, 0);
+    assert_eq!((got[0], got[2]), (0.0, 0.0));
 }
 
 fn assert_invalid_frame(f: &Frame<'_>, what: &str) {
