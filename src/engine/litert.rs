@@ -11,7 +11,7 @@
 
 use std::ffi::{c_char, c_void, CStr, CString};
 use std::ptr::{self, NonNull};
-use std::sync::Once;
+use std::sync::{Mutex, Once, OnceLock};
 
 use litert_sys as sys;
 
@@ -114,7 +114,12 @@ impl Engine for LiteRtEngine {
 
     fn load(&self, model: &[u8], options: &EngineOptions) -> Result<Box<dyn Session>> {
         check_flatbuffer_header(model)?;
-        let env = Environment::new()?;
+        let env = shared_environment()?;
+        // LiteRT registers and probes accelerators inside the shared environment while
+        // compiling; one load at a time keeps that single-threaded. Runs are not locked.
+        let _loading = LOADING
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let model = ModelHandle::from_bytes(model)?;
         let (inputs, input_types) = model.tensors(Direction::Input)?;
         let (outputs, output_types) = model.tensors(Direction::Output)?;
@@ -122,16 +127,16 @@ impl Engine for LiteRtEngine {
         // The CPU is the last resort: when even it cannot compile the model, the model
         // is what is wrong (damaged, or using operators LiteRT lacks).
         let (compiled, accelerator) = compile_with_fallback(options.accelerator, |accelerator| {
-            CompiledModel::new(&env, &model, accelerator, threads)
+            CompiledModel::new(env, &model, accelerator, threads)
         })
         .map_err(|e| Error::model(format!("LiteRT cannot compile the model for the CPU: {e}")))?;
         let input_buffers = input_types
             .iter()
-            .map(|t| TensorBuffer::new_host(&env, t))
+            .map(|t| TensorBuffer::new_host(env, t))
             .collect::<Result<Vec<_>>>()?;
         let output_buffers = output_types
             .iter()
-            .map(|t| TensorBuffer::new_host(&env, t))
+            .map(|t| TensorBuffer::new_host(env, t))
             .collect::<Result<Vec<_>>>()?;
         log::info!(
             "LiteRT compiled a model with {} input(s), {} output(s) on {accelerator} ({threads} CPU thread(s))",
@@ -143,7 +148,6 @@ impl Engine for LiteRtEngine {
             output_buffers,
             compiled,
             _model: model,
-            _env: env,
             inputs,
             outputs,
             accelerator,
@@ -252,8 +256,18 @@ fn status_text(status: sys::LiteRtStatus) -> String {
     text.to_string()
 }
 
-/// Owns a `LiteRtEnvironment`.
+/// A `LiteRtEnvironment`: the runtime's hardware context, which LiteRT shares between all
+/// compiled models. One is made per process, on first load, and lives as long as the
+/// process (see [`shared_environment`]).
 struct Environment(NonNull<sys::LiteRtEnvironmentT>);
+
+// SAFETY: LiteRT documents an environment as the context every compiled model of an
+// application shares. We never destroy it, and every call that mutates it (compiling a
+// model, creating buffers) happens under `LOADING`, so sharing the handle between threads
+// cannot race.
+unsafe impl Send for Environment {}
+// SAFETY: as above.
+unsafe impl Sync for Environment {}
 
 impl Environment {
     fn new() -> Result<Self> {
@@ -269,13 +283,19 @@ impl Environment {
     }
 }
 
-impl Drop for Environment {
-    fn drop(&mut self) {
-        // SAFETY: created by LiteRtCreateEnvironment, destroyed once, after everything
-        // that uses it (see field order in LiteRtSession).
-        unsafe { sys::LiteRtDestroyEnvironment(self.0.as_ptr()) }
-    }
+/// The process's LiteRT environment. Making one per model would register (and probe) every
+/// accelerator again on each load, and LiteRT 2.1.4 leaks a little memory each time an
+/// environment is made (seen with valgrind).
+fn shared_environment() -> Result<&'static Environment> {
+    static SHARED: OnceLock<Result<Environment>> = OnceLock::new();
+    SHARED
+        .get_or_init(Environment::new)
+        .as_ref()
+        .map_err(Clone::clone)
 }
+
+/// Held while a model loads (see [`LiteRtEngine::load`]).
+static LOADING: Mutex<()> = Mutex::new(());
 
 /// Owns a `LiteRtModel` and the bytes it points into.
 struct ModelHandle {
@@ -740,13 +760,12 @@ fn byte_size(tensor_type: &sys::LiteRtRankedTensorType) -> Result<usize> {
 /// A compiled model with its input and output buffers.
 ///
 /// Fields drop in declaration order: buffers, then the compiled model, then the model,
-/// then the environment, which is the order LiteRT needs.
+/// which is the order LiteRT needs; the environment outlives them all.
 struct LiteRtSession {
     input_buffers: Vec<TensorBuffer>,
     output_buffers: Vec<TensorBuffer>,
     compiled: CompiledModel,
     _model: ModelHandle,
-    _env: Environment,
     inputs: Vec<TensorInfo>,
     outputs: Vec<TensorInfo>,
     accelerator: Accelerator,
