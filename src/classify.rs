@@ -98,6 +98,11 @@ impl ClassifierOptions {
                 )));
             }
         }
+        if self.max_results == Some(0) {
+            return Err(Error::argument(
+                "max_results must be at least 1 (None keeps every class)",
+            ));
+        }
         if !(0.0..=1.0).contains(&self.score_threshold) {
             return Err(Error::argument("score_threshold must be within 0..=1"));
         }

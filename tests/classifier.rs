@@ -226,6 +226,10 @@ fn allow_and_deny_together_or_unknown_codes_are_rejected() {
         Err(Error::InvalidArgument { .. })
     ));
     assert!(matches!(
+        load(cpu().with_max_results(0)),
+        Err(Error::InvalidArgument { .. })
+    ));
+    assert!(matches!(
         load(cpu().with_score_threshold(1.5)),
         Err(Error::InvalidArgument { .. })
     ));
