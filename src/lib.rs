@@ -55,3 +55,8 @@ pub use quality::QualityReport;
 /// The sentence every surface shows beside a result.
 pub const DISCLAIMER: &str =
     "LesionScan is not a medical device: its output supports a clinician's judgement and is not a diagnosis.";
+
+/// Compiles the README's Rust example with the doc tests, so it cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
