@@ -45,6 +45,11 @@ pub struct ClassifierOptions {
     pub allow: Vec<String>,
     /// These class codes never appear in `categories`. Exclusive with `allow`.
     pub deny: Vec<String>,
+    /// When `true`, a picture whose quality report says it is not usable is not
+    /// classified: the result has no categories, a `malignant_probability` of 0 and a
+    /// [`QualityReport`] that says why, and the model does not run. When `false` (the
+    /// default) every picture is classified and the report only describes it.
+    pub reject_unusable: bool,
 }
 
 impl ClassifierOptions {
@@ -82,6 +87,18 @@ impl ClassifierOptions {
     #[must_use]
     pub fn with_deny<S: Into<String>>(mut self, codes: impl IntoIterator<Item = S>) -> Self {
         self.deny = codes.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets [`ClassifierOptions::reject_unusable`].
+    ///
+    /// # Examples
+    /// ```
+    /// let options = lesionscan::ClassifierOptions::default().with_reject_unusable(true);
+    /// assert!(options.reject_unusable);
+    /// ```
+    #[must_use]
+    pub fn with_reject_unusable(mut self, reject: bool) -> Self {
+        self.reject_unusable = reject;
         self
     }
 
@@ -143,12 +160,14 @@ pub struct Timings {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Classification {
     /// Classes by descending probability, after the allow/deny lists, threshold and
-    /// `max_results` of the options.
+    /// `max_results` of the options. Empty when the picture was rejected for its quality
+    /// ([`ClassifierOptions::reject_unusable`]).
     pub categories: Vec<Category>,
     /// Sum of the probabilities of every class the card marks malignant (before any
-    /// filtering).
+    /// filtering); 0 when the picture was rejected for its quality (check
+    /// `quality.usable` before reading it).
     pub malignant_probability: f32,
-    /// Whether the picture was fit to judge.
+    /// Whether the picture was fit to judge, and if not, why.
     pub quality: QualityReport,
     /// Time per stage.
     pub timings: Timings,
@@ -357,6 +376,10 @@ impl Classifier {
         patient: Option<&PatientInfo>,
         start: Instant,
     ) -> Result<Classification> {
+        let quality = QualityReport::not_assessed();
+        if self.options.reject_unusable && quality.assessed && !quality.usable {
+            return Ok(self.rejected(quality, start));
+        }
         let mut inputs: Vec<TensorData> = Vec::with_capacity(self.inputs.len());
         for (index, info) in self.inputs.iter().enumerate() {
             let data = if index == self.layout.image_input {
@@ -394,7 +417,7 @@ impl Classifier {
         Ok(Classification {
             categories,
             malignant_probability,
-            quality: QualityReport::not_assessed(),
+            quality,
             timings: Timings {
                 preprocess_us: micros(preprocessed - start),
                 inference_us: micros(inferred - preprocessed),
@@ -404,6 +427,24 @@ impl Classifier {
             accelerator: self.accelerator,
             model_id: self.card.id.clone(),
         })
+    }
+
+    /// The result for a picture refused for its quality: no categories, and the model
+    /// never ran.
+    fn rejected(&self, quality: QualityReport, start: Instant) -> Classification {
+        Classification {
+            categories: Vec::new(),
+            malignant_probability: 0.0,
+            quality,
+            timings: Timings {
+                preprocess_us: micros(start.elapsed()),
+                inference_us: 0,
+                postprocess_us: 0,
+            },
+            engine: self.engine_name.to_string(),
+            accelerator: self.accelerator,
+            model_id: self.card.id.clone(),
+        }
     }
 
     fn lock_session(&self) -> MutexGuard<'_, Box<dyn Session>> {

@@ -50,7 +50,7 @@ pub use model::{
     AgeEncoding, ClassInfo, InputSpec, MetadataSpec, ModelCard, OneHot, OutputKind, OutputSpec,
 };
 pub use patient::{BodySite, PatientInfo, Sex};
-pub use quality::QualityReport;
+pub use quality::{QualityIssue, QualityReport};
 
 /// The sentence every surface shows beside a result.
 pub const DISCLAIMER: &str =

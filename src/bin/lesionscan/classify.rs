@@ -157,11 +157,8 @@ fn write_table(out: &mut impl Write, file: &str, result: &Classification) -> std
         result.malignant_probability * 100.0
     )?;
     if result.quality.assessed && !result.quality.usable {
-        writeln!(
-            out,
-            "  picture quality: NOT USABLE ({})",
-            result.quality.issues.join(", ")
-        )?;
+        let issues: Vec<&str> = result.quality.issues.iter().map(|i| i.code()).collect();
+        writeln!(out, "  picture quality: NOT USABLE ({})", issues.join(", "))?;
     }
     writeln!(out)
 }
