@@ -47,7 +47,8 @@ pub use image::{
     Fit, Frame, ImageOptions, PixelFormat, Plane, PreparedImage, Roi, Rotation, TargetSize,
 };
 pub use model::{
-    AgeEncoding, ClassInfo, InputSpec, MetadataSpec, ModelCard, OneHot, OutputKind, OutputSpec,
+    AgeEncoding, ClassInfo, ColorOrder, CropPolicy, InputDType, InputSpec, MetadataSpec, ModelCard,
+    OneHot, OutputKind, OutputSpec, ResizeMethod, TensorLayout,
 };
 pub use patient::{BodySite, PatientInfo, Sex};
 pub use quality::{QualityIssue, QualityReport};

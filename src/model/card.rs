@@ -51,49 +51,232 @@ pub struct ModelCard {
 /// then, for integer inputs, quantised with the scale and zero point stored in the
 /// model itself. `mean = 0, std = 255` gives the 0..1 range of Keras' `rescale=1/255`;
 /// `mean = 127.5, std = 127.5` gives MobileNet's -1..1.
+///
+/// `color`, `layout`, `dtype`, `resize` and `crop` are closed sets: a card naming
+/// anything else is an [`Error::InvalidCard`] that names the field and the value.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InputSpec {
     /// Model input width in pixels.
     pub width: u32,
     /// Model input height in pixels.
     pub height: u32,
-    /// Channel order; only `"rgb"` is supported.
-    #[serde(default = "default_color")]
-    pub color: String,
-    /// Tensor layout; only `"nhwc"` is supported.
-    #[serde(default = "default_layout")]
-    pub layout: String,
-    /// Element type the card expects (`"float32"`, `"uint8"`, `"int8"`); checked against
-    /// the model when present.
+    /// Channel order (`"rgb"`, the default).
+    #[serde(default)]
+    pub color: ColorOrder,
+    /// Tensor layout (`"nhwc"`, the default).
+    #[serde(default)]
+    pub layout: TensorLayout,
+    /// Element type the card expects; checked against the model when present.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dtype: Option<String>,
+    pub dtype: Option<InputDType>,
     /// Per-channel mean on the 0..=255 scale.
     #[serde(default = "zeros")]
     pub mean: [f32; 3],
     /// Per-channel standard deviation on the 0..=255 scale.
     #[serde(default = "ones")]
     pub std: [f32; 3],
-    /// Resampling method; only `"bilinear"` is supported.
-    #[serde(default = "default_resize")]
-    pub resize: String,
-    /// `"center"` (alias `"center-crop"`) crops to the model's aspect ratio first;
-    /// `"none"` (alias `"stretch"`) scales each axis independently.
-    #[serde(default = "default_crop")]
-    pub crop: String,
+    /// Resampling method (`"bilinear"`, the default).
+    #[serde(default)]
+    pub resize: ResizeMethod,
+    /// Whether the picture is cropped to the model's aspect ratio before resizing
+    /// (`"none"`, the default: stretched).
+    #[serde(default)]
+    pub crop: CropPolicy,
 }
 
 impl InputSpec {
     /// The fit policy named by `crop`.
     ///
-    /// # Errors
-    /// [`Error::InvalidCard`] for an unknown policy.
-    pub fn fit(&self) -> Result<Fit> {
-        match self.crop.as_str() {
-            "center" | "center-crop" | "center_crop" => Ok(Fit::CenterCrop),
-            "none" | "stretch" => Ok(Fit::Stretch),
-            other => Err(Error::card(format!(
-                "input.crop must be \"center\" or \"none\", got {other:?}"
-            ))),
+    /// # Examples
+    /// ```
+    /// let json = std::fs::read_to_string("tests/data/mobilenet_tiny_int8.json").unwrap();
+    /// let card = lesionscan::ModelCard::from_json(&json).unwrap();
+    /// assert_eq!(card.input.fit(), lesionscan::Fit::Stretch);
+    /// ```
+    pub fn fit(&self) -> Fit {
+        self.crop.fit()
+    }
+}
+
+/// Declares a closed set of card spellings as an enum that (de)serialises as a string.
+///
+/// Each variant lists its spellings; the first is the one written back. Reading any
+/// other string fails with a message naming the field, the value and what is accepted.
+macro_rules! closed_set {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident in $field:literal {
+            $(
+                $(#[$vmeta:meta])*
+                $variant:ident => $canonical:literal $(| $alias:literal)*,
+            )+
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $(
+                $(#[$vmeta])*
+                $variant,
+            )+
+        }
+
+        impl $name {
+            /// The card field this value belongs to.
+            const FIELD: &'static str = $field;
+
+            /// The spelling written into a card.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $canonical,)+
+                }
+            }
+
+            /// Every accepted spelling, in the order of the variants.
+            fn accepted() -> &'static [&'static str] {
+                &[$($canonical, $($alias,)*)+]
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = Error;
+
+            fn from_str(text: &str) -> Result<Self> {
+                match text {
+                    $($canonical $(| $alias)* => Ok(Self::$variant),)+
+                    other => Err(Error::card(unknown_value(Self::FIELD, other, Self::accepted()))),
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+                let text = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
+                text.parse().map_err(|_| {
+                    serde::de::Error::custom(unknown_value(Self::FIELD, &text, Self::accepted()))
+                })
+            }
+        }
+    };
+}
+
+/// The message for a card value outside its closed set.
+fn unknown_value(field: &str, got: &str, accepted: &[&str]) -> String {
+    let accepted: Vec<String> = accepted.iter().map(|a| format!("{a:?}")).collect();
+    format!(
+        "{field} {got:?} is not supported (accepted: {})",
+        accepted.join(", ")
+    )
+}
+
+closed_set! {
+    /// Channel order of the image input (`input.color`).
+    ///
+    /// # Examples
+    /// ```
+    /// use lesionscan::ColorOrder;
+    /// assert_eq!("rgb".parse::<ColorOrder>().unwrap(), ColorOrder::Rgb);
+    /// assert!("bgr".parse::<ColorOrder>().is_err());
+    /// ```
+    #[derive(Default)]
+    pub enum ColorOrder in "input.color" {
+        /// Red, green, blue.
+        #[default]
+        Rgb => "rgb",
+    }
+}
+
+closed_set! {
+    /// Memory layout of the image input (`input.layout`).
+    ///
+    /// # Examples
+    /// ```
+    /// use lesionscan::TensorLayout;
+    /// assert_eq!("nhwc".parse::<TensorLayout>().unwrap(), TensorLayout::Nhwc);
+    /// assert!("nchw".parse::<TensorLayout>().is_err());
+    /// ```
+    #[derive(Default)]
+    pub enum TensorLayout in "input.layout" {
+        /// Batch, height, width, channels (TensorFlow's layout).
+        #[default]
+        Nhwc => "nhwc",
+    }
+}
+
+closed_set! {
+    /// Element type of the image input as the card states it (`input.dtype`).
+    ///
+    /// # Examples
+    /// ```
+    /// use lesionscan::InputDType;
+    /// assert_eq!("int8".parse::<InputDType>().unwrap(), InputDType::Int8);
+    /// assert_eq!(InputDType::Float32.as_str(), "float32");
+    /// ```
+    pub enum InputDType in "input.dtype" {
+        /// 32-bit float.
+        Float32 => "float32",
+        /// Unsigned 8-bit integer, quantised with the model's scale and zero point.
+        Uint8 => "uint8",
+        /// Signed 8-bit integer, quantised with the model's scale and zero point.
+        Int8 => "int8",
+    }
+}
+
+closed_set! {
+    /// Resampling method (`input.resize`).
+    ///
+    /// # Examples
+    /// ```
+    /// use lesionscan::ResizeMethod;
+    /// assert_eq!("bilinear".parse::<ResizeMethod>().unwrap(), ResizeMethod::Bilinear);
+    /// assert!("bicubic".parse::<ResizeMethod>().is_err());
+    /// ```
+    #[derive(Default)]
+    pub enum ResizeMethod in "input.resize" {
+        /// Bilinear, antialiased when shrinking (TensorFlow's `tf.image.resize`).
+        #[default]
+        Bilinear => "bilinear",
+    }
+}
+
+closed_set! {
+    /// Whether the picture is cropped to the model's aspect ratio (`input.crop`).
+    ///
+    /// # Examples
+    /// ```
+    /// use lesionscan::CropPolicy;
+    /// assert_eq!("center-crop".parse::<CropPolicy>().unwrap(), CropPolicy::Center);
+    /// assert_eq!("stretch".parse::<CropPolicy>().unwrap(), CropPolicy::Stretch);
+    /// assert_eq!(CropPolicy::Stretch.as_str(), "none");
+    /// ```
+    #[derive(Default)]
+    pub enum CropPolicy in "input.crop" {
+        /// Crop the largest centred region with the model's aspect ratio, then scale.
+        Center => "center" | "center-crop" | "center_crop",
+        /// No crop: scale each axis independently.
+        #[default]
+        Stretch => "none" | "stretch",
+    }
+}
+
+impl CropPolicy {
+    /// The image pipeline's fit policy for this crop setting.
+    pub fn fit(self) -> Fit {
+        match self {
+            Self::Center => Fit::CenterCrop,
+            Self::Stretch => Fit::Stretch,
         }
     }
 }
@@ -178,18 +361,6 @@ pub struct ClassInfo {
     pub description: String,
 }
 
-fn default_color() -> String {
-    "rgb".into()
-}
-fn default_layout() -> String {
-    "nhwc".into()
-}
-fn default_resize() -> String {
-    "bilinear".into()
-}
-fn default_crop() -> String {
-    "none".into()
-}
 fn zeros() -> [f32; 3] {
     [0.0; 3]
 }
@@ -243,32 +414,6 @@ impl ModelCard {
                 "input width and height must be within 1..=4096",
             ));
         }
-        if input.color != "rgb" {
-            return Err(Error::card(format!(
-                "input.color {:?} is not supported (only \"rgb\")",
-                input.color
-            )));
-        }
-        if input.layout != "nhwc" {
-            return Err(Error::card(format!(
-                "input.layout {:?} is not supported (only \"nhwc\")",
-                input.layout
-            )));
-        }
-        if input.resize != "bilinear" {
-            return Err(Error::card(format!(
-                "input.resize {:?} is not supported (only \"bilinear\")",
-                input.resize
-            )));
-        }
-        if let Some(dtype) = &input.dtype {
-            if !matches!(dtype.as_str(), "float32" | "uint8" | "int8") {
-                return Err(Error::card(format!(
-                    "input.dtype {dtype:?} is not float32, uint8 or int8"
-                )));
-            }
-        }
-        input.fit()?;
         if input.mean.iter().any(|m| !m.is_finite()) {
             return Err(Error::card("input.mean must be finite"));
         }
@@ -332,5 +477,138 @@ impl MetadataSpec {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A minimal valid card whose `input` object gets `extra` merged in.
+    fn card_with_input(extra: serde_json::Value) -> String {
+        let mut input = serde_json::json!({ "width": 8, "height": 6 });
+        if let (Some(input), Some(extra)) = (input.as_object_mut(), extra.as_object()) {
+            for (key, value) in extra {
+                input.insert(key.clone(), value.clone());
+            }
+        }
+        serde_json::json!({
+            "id": "t",
+            "version": "1.0.0",
+            "input": input,
+            "classes": [{ "code": "a", "name": "A", "malignant": false }]
+        })
+        .to_string()
+    }
+
+    fn input_of(extra: serde_json::Value) -> Result<InputSpec> {
+        ModelCard::from_json(&card_with_input(extra)).map(|card| card.input)
+    }
+
+    fn invalid_card_reason(extra: serde_json::Value) -> String {
+        match input_of(extra) {
+            Err(Error::InvalidCard { reason }) => reason,
+            other => panic!("expected InvalidCard, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn absent_closed_set_fields_take_their_defaults() {
+        let input = input_of(serde_json::json!({})).expect("valid card");
+        assert_eq!(input.color, ColorOrder::Rgb);
+        assert_eq!(input.layout, TensorLayout::Nhwc);
+        assert_eq!(input.dtype, None);
+        assert_eq!(input.resize, ResizeMethod::Bilinear);
+        assert_eq!(input.crop, CropPolicy::Stretch);
+        assert_eq!(input.fit(), Fit::Stretch);
+    }
+
+    #[test]
+    fn every_crop_spelling_maps_to_its_fit() {
+        for (spelling, fit) in [
+            ("center", Fit::CenterCrop),
+            ("center-crop", Fit::CenterCrop),
+            ("center_crop", Fit::CenterCrop),
+            ("none", Fit::Stretch),
+            ("stretch", Fit::Stretch),
+        ] {
+            let input = input_of(serde_json::json!({ "crop": spelling })).expect(spelling);
+            assert_eq!(input.fit(), fit, "{spelling}");
+        }
+    }
+
+    #[test]
+    fn every_dtype_spelling_is_read() {
+        for (spelling, dtype) in [
+            ("float32", InputDType::Float32),
+            ("uint8", InputDType::Uint8),
+            ("int8", InputDType::Int8),
+        ] {
+            let input = input_of(serde_json::json!({ "dtype": spelling })).expect(spelling);
+            assert_eq!(input.dtype, Some(dtype));
+        }
+    }
+
+    #[test]
+    fn unknown_values_are_invalid_cards_naming_field_and_value() {
+        for (field, value) in [
+            ("color", "bgr"),
+            ("layout", "nchw"),
+            ("dtype", "float16"),
+            ("resize", "bicubic"),
+            ("crop", "diagonal"),
+        ] {
+            let reason = invalid_card_reason(serde_json::json!({ field: value }));
+            assert!(
+                reason.contains(&format!("input.{field} \"{value}\" is not supported")),
+                "{field}: {reason}"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_crop_lists_every_accepted_spelling() {
+        let reason = invalid_card_reason(serde_json::json!({ "crop": "fill" }));
+        for spelling in ["center", "center-crop", "center_crop", "none", "stretch"] {
+            assert!(reason.contains(&format!("\"{spelling}\"")), "{reason}");
+        }
+    }
+
+    #[test]
+    fn non_string_closed_set_value_is_an_invalid_card() {
+        for field in ["color", "layout", "dtype", "resize", "crop"] {
+            let reason = invalid_card_reason(serde_json::json!({ field: 3 }));
+            assert!(reason.contains("expected a string"), "{field}: {reason}");
+        }
+    }
+
+    #[test]
+    fn aliases_are_written_back_in_their_canonical_spelling() {
+        let card = ModelCard::from_json(&card_with_input(serde_json::json!({
+            "crop": "center-crop", "dtype": "uint8", "color": "rgb"
+        })))
+        .expect("valid card");
+        let written: serde_json::Value =
+            serde_json::from_str(&card.to_json()).expect("to_json writes JSON");
+        assert_eq!(written["input"]["crop"], "center");
+        assert_eq!(written["input"]["dtype"], "uint8");
+        assert_eq!(written["input"]["layout"], "nhwc");
+        assert_eq!(written["input"]["resize"], "bilinear");
+        assert_eq!(ModelCard::from_json(&card.to_json()), Ok(card));
+
+        let stretched =
+            ModelCard::from_json(&card_with_input(serde_json::json!({ "crop": "stretch" })))
+                .expect("valid card");
+        assert!(stretched.to_json().contains("\"crop\": \"none\""));
+    }
+
+    #[test]
+    fn parsing_a_spelling_outside_a_card_gives_an_invalid_card() {
+        assert_eq!("int8".parse::<InputDType>(), Ok(InputDType::Int8));
+        assert!(matches!(
+            "int4".parse::<InputDType>(),
+            Err(Error::InvalidCard { reason }) if reason.contains("input.dtype \"int4\"")
+        ));
+        assert_eq!(CropPolicy::Center.to_string(), "center");
     }
 }

@@ -2,7 +2,7 @@
 
 use sha2::{Digest, Sha256};
 
-use super::ModelCard;
+use super::{InputDType, ModelCard};
 use crate::engine::{DType, TensorInfo};
 use crate::error::{Error, Result};
 use crate::image::TargetSize;
@@ -41,6 +41,15 @@ pub(crate) fn check_checksum(card: &ModelCard, model: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// The engine's element type for the card's `input.dtype`.
+fn dtype_of(dtype: InputDType) -> DType {
+    match dtype {
+        InputDType::Float32 => DType::F32,
+        InputDType::Uint8 => DType::U8,
+        InputDType::Int8 => DType::I8,
+    }
+}
+
 impl ModelLayout {
     /// Matches the card to the tensors the model declares.
     pub(crate) fn new(
@@ -70,8 +79,8 @@ impl ModelLayout {
                 image.dtype
             )));
         }
-        if let Some(dtype) = &card.input.dtype {
-            if dtype != image.dtype.name() {
+        if let Some(dtype) = card.input.dtype {
+            if dtype_of(dtype) != image.dtype {
                 return Err(Error::card(format!(
                     "input.dtype is {dtype} in the card but {} in the model",
                     image.dtype
@@ -151,7 +160,7 @@ impl ModelLayout {
         let target = TargetSize {
             width: card.input.width,
             height: card.input.height,
-            fit: card.input.fit()?,
+            fit: card.input.fit(),
         };
         Ok(Self {
             image_input,

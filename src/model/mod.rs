@@ -4,6 +4,7 @@ mod card;
 mod layout;
 
 pub use card::{
-    AgeEncoding, ClassInfo, InputSpec, MetadataSpec, ModelCard, OneHot, OutputKind, OutputSpec,
+    AgeEncoding, ClassInfo, ColorOrder, CropPolicy, InputDType, InputSpec, MetadataSpec, ModelCard,
+    OneHot, OutputKind, OutputSpec, ResizeMethod, TensorLayout,
 };
 pub(crate) use layout::{check_checksum, ModelLayout};
