@@ -8,6 +8,7 @@ fn main() {
     println!("cargo::rustc-check-cfg=cfg(lesionscan_default_model)");
     println!("cargo:rerun-if-env-changed=DEP_LITERT_LIB_DIR");
     println!("cargo:rerun-if-changed=src/engine/litert_guard.cc");
+    println!("cargo:rerun-if-changed=src/engine/guard.h");
     // Catches C++ exceptions that LiteRT lets escape from its C API (see the file).
     cc::Build::new()
         .cpp(true)

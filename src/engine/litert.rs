@@ -15,14 +15,17 @@ use std::sync::{Mutex, Once, OnceLock};
 
 use litert_sys as sys;
 
-use super::{
-    check_inputs, Accelerator, DType, Engine, EngineOptions, Quantization, Session, TensorData,
-    TensorInfo,
+use super::policy::{
+    byte_len, call_guarded, check_inputs, check_model_header, compile_with_fallback,
+    effective_threads, output_from_bytes, static_dim, MAX_TENSOR_BYTES,
+};
+use super::types::{
+    Accelerator, DType, Engine, EngineOptions, Quantization, Session, TensorData, TensorInfo,
 };
 use crate::error::{Error, Result};
 
 // The guarded entry points of src/engine/litert_guard.cc: the same LiteRT calls, with
-// any C++ exception caught and returned as `CAUGHT_EXCEPTION` plus its message.
+// any C++ exception caught and returned as `policy::CAUGHT_EXCEPTION` plus its message.
 extern "C" {
     fn lesionscan_create_model_from_buffer(
         buffer: *const c_void,
@@ -51,20 +54,12 @@ extern "C" {
     ) -> i32;
 }
 
-const CAUGHT_EXCEPTION: i32 = -1000;
-
 /// Calls a guarded entry point with a message buffer and turns its result into a
 /// `Result`, naming `call` on failure.
 fn guarded(call: &str, f: impl FnOnce(*mut c_char, usize) -> i32) -> Result<()> {
-    let mut message = [0 as c_char; 256];
-    let status = f(message.as_mut_ptr(), message.len());
-    if status == CAUGHT_EXCEPTION {
-        // SAFETY: the guard wrote a NUL-terminated string into `message` (snprintf).
-        let text = unsafe { CStr::from_ptr(message.as_ptr()) }.to_string_lossy();
-        return Err(Error::engine(format!(
-            "{call} failed: LiteRT raised {text}"
-        )));
-    }
+    let status = call_guarded("LiteRT", call, |message| {
+        f(message.as_mut_ptr().cast(), message.len())
+    })?;
     match sys::LiteRtStatus::try_from(status) {
         Ok(status) => check(status, call),
         Err(_) => Err(Error::engine(format!("{call} failed: status {status}"))),
@@ -113,7 +108,7 @@ impl Engine for LiteRtEngine {
     }
 
     fn load(&self, model: &[u8], options: &EngineOptions) -> Result<Box<dyn Session>> {
-        check_flatbuffer_header(model)?;
+        check_model_header(model)?;
         let env = shared_environment()?;
         // LiteRT registers and probes accelerators inside the shared environment while
         // compiling; one load at a time keeps that single-threaded. Runs are not locked.
@@ -153,71 +148,6 @@ impl Engine for LiteRtEngine {
             accelerator,
         }))
     }
-}
-
-/// Thread count to ask XNNPACK for: the request, or the number of cores up to 4.
-fn effective_threads(requested: u32) -> u32 {
-    if requested > 0 {
-        return requested.min(64);
-    }
-    std::thread::available_parallelism().map_or(1, |n| n.get().min(4) as u32)
-}
-
-/// Accelerators to try, in order, for a request. The CPU always comes last.
-pub(crate) fn attempts(requested: Accelerator) -> &'static [Accelerator] {
-    match requested {
-        Accelerator::Cpu => &[Accelerator::Cpu],
-        Accelerator::Gpu => &[Accelerator::Gpu, Accelerator::Cpu],
-        Accelerator::Npu => &[Accelerator::Npu, Accelerator::Cpu],
-        Accelerator::Auto => &[Accelerator::Npu, Accelerator::Gpu, Accelerator::Cpu],
-    }
-}
-
-/// Tries `compile` for each accelerator [`attempts`] lists, logging why each
-/// non-CPU attempt failed, and returns the first that works with the accelerator used.
-pub(crate) fn compile_with_fallback<T>(
-    requested: Accelerator,
-    mut compile: impl FnMut(Accelerator) -> Result<T>,
-) -> Result<(T, Accelerator)> {
-    let mut last_error = None;
-    for &accelerator in attempts(requested) {
-        match compile(accelerator) {
-            Ok(compiled) => {
-                if accelerator != requested && requested != Accelerator::Auto {
-                    log::warn!("{requested} accelerator unavailable; running on {accelerator}");
-                }
-                return Ok((compiled, accelerator));
-            }
-            Err(err) => {
-                if accelerator == Accelerator::Cpu || requested == Accelerator::Cpu {
-                    return Err(err);
-                }
-                log::info!(
-                    "{accelerator} accelerator not usable here ({err}); trying the next one"
-                );
-                last_error = Some(err);
-            }
-        }
-    }
-    Err(last_error.unwrap_or_else(|| Error::engine("no accelerator could compile the model")))
-}
-
-/// A TFLite flatbuffer carries the identifier `TFL3` at bytes 4..8. Checking it first
-/// turns a text file or an image passed as a model into a clear error before the
-/// runtime parses anything.
-fn check_flatbuffer_header(bytes: &[u8]) -> Result<()> {
-    if bytes.len() < 16 {
-        return Err(Error::model(format!(
-            "{} bytes is too short for a TFLite model",
-            bytes.len()
-        )));
-    }
-    if &bytes[4..8] != b"TFL3" {
-        return Err(Error::model(
-            "not a TFLite flatbuffer (file identifier TFL3 missing)",
-        ));
-    }
-    Ok(())
 }
 
 /// Turns a LiteRT status into a `Result`, naming the call that failed.
@@ -418,8 +348,7 @@ fn describe_tensor(tensor: sys::LiteRtTensor) -> Result<(TensorInfo, sys::LiteRt
     let rank = (ranked.layout.rank() as usize).min(ranked.layout.dimensions.len());
     let mut shape = Vec::with_capacity(rank);
     for &dim in &ranked.layout.dimensions[..rank] {
-        // A dynamic dimension (-1) is the batch of a Keras export; LiteRT runs it as 1.
-        shape.push(usize::try_from(dim).unwrap_or(1).max(1));
+        shape.push(static_dim(dim.into()));
     }
     let dtype = match ranked.element_type {
         sys::kLiteRtElementTypeFloat32 => DType::F32,
@@ -683,38 +612,13 @@ impl TensorBuffer {
     }
 
     fn read(&self, info: &TensorInfo) -> Result<TensorData> {
-        let len = info.len();
-        match info.dtype {
-            DType::F32 => {
-                let mut out = vec![0f32; len];
-                let n = len * 4;
-                self.with_bytes(sys::kLiteRtTensorBufferLockModeRead, n, |src| {
-                    // SAFETY: `src` holds at least n readable bytes (checked); `out` has
-                    // room for n bytes; any bit pattern is a valid f32.
-                    unsafe { ptr::copy_nonoverlapping(src, out.as_mut_ptr().cast::<u8>(), n) }
-                })?;
-                Ok(TensorData::F32(out))
-            }
-            DType::U8 => {
-                let mut out = vec![0u8; len];
-                self.with_bytes(sys::kLiteRtTensorBufferLockModeRead, len, |src| {
-                    // SAFETY: as above, one byte per element.
-                    unsafe { ptr::copy_nonoverlapping(src, out.as_mut_ptr(), len) }
-                })?;
-                Ok(TensorData::U8(out))
-            }
-            DType::I8 => {
-                let mut out = vec![0i8; len];
-                self.with_bytes(sys::kLiteRtTensorBufferLockModeRead, len, |src| {
-                    // SAFETY: as above, one byte per element.
-                    unsafe { ptr::copy_nonoverlapping(src, out.as_mut_ptr().cast::<u8>(), len) }
-                })?;
-                Ok(TensorData::I8(out))
-            }
-            other => Err(Error::unsupported(format!(
-                "output tensors of type {other}"
-            ))),
-        }
+        let len = byte_len(info)?;
+        let bytes = self.with_bytes(sys::kLiteRtTensorBufferLockModeRead, len, |src| {
+            // SAFETY: `src` points to at least `len` readable bytes (checked in
+            // with_bytes), locked for reading while this closure copies them out.
+            unsafe { std::slice::from_raw_parts(src.cast_const(), len) }.to_vec()
+        })?;
+        output_from_bytes(info, &bytes)
     }
 }
 
@@ -751,9 +655,9 @@ fn byte_size(tensor_type: &sys::LiteRtRankedTensorType) -> Result<usize> {
     tensor_type.layout.dimensions[..rank]
         .iter()
         .try_fold(element, |acc: usize, &d| {
-            acc.checked_mul(usize::try_from(d).unwrap_or(1).max(1))
+            acc.checked_mul(static_dim(d.into()))
         })
-        .filter(|&n| n <= 1 << 30)
+        .filter(|&n| n <= MAX_TENSOR_BYTES)
         .ok_or_else(|| Error::model("a tensor is larger than 1 GiB"))
 }
 
@@ -818,62 +722,5 @@ impl Session for LiteRtSession {
             .zip(&self.outputs)
             .map(|(buffer, info)| buffer.read(info))
             .collect()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn gpu_request_falls_back_to_cpu_when_gpu_compile_fails() {
-        let mut tried = Vec::new();
-        let (value, used) = compile_with_fallback(Accelerator::Gpu, |a| {
-            tried.push(a);
-            if a == Accelerator::Cpu {
-                Ok(7)
-            } else {
-                Err(Error::engine("no GPU"))
-            }
-        })
-        .expect("falls back");
-        assert_eq!((value, used), (7, Accelerator::Cpu));
-        assert_eq!(tried, vec![Accelerator::Gpu, Accelerator::Cpu]);
-    }
-
-    #[test]
-    fn auto_reports_the_first_accelerator_that_compiles() {
-        let (_, used) = compile_with_fallback(Accelerator::Auto, |a| {
-            if a == Accelerator::Npu {
-                Err(Error::engine("no NPU"))
-            } else {
-                Ok(())
-            }
-        })
-        .expect("compiles");
-        assert_eq!(used, Accelerator::Gpu);
-    }
-
-    #[test]
-    fn cpu_failure_is_reported_not_retried() {
-        let mut calls = 0;
-        let err = compile_with_fallback(Accelerator::Cpu, |_| -> Result<()> {
-            calls += 1;
-            Err(Error::engine("broken"))
-        })
-        .expect_err("fails");
-        assert_eq!(calls, 1);
-        assert!(matches!(err, Error::Engine { .. }));
-    }
-
-    #[test]
-    fn text_is_not_a_model() {
-        let err =
-            check_flatbuffer_header(b"this is a text file, not a model").expect_err("rejected");
-        assert!(matches!(err, Error::InvalidModel { .. }));
-        assert!(matches!(
-            check_flatbuffer_header(b"abc"),
-            Err(Error::InvalidModel { .. })
-        ));
     }
 }
