@@ -98,6 +98,7 @@ mod tests {
             height: 1,
             rgb: vec![r, g, b],
             source_size: (1, 1),
+            detail: None,
         }
     }
 

@@ -91,10 +91,34 @@ pub struct PreparedImage {
     pub rgb: Vec<f32>,
     /// Width and height of the upright source before cropping and resizing.
     pub source_size: (u32, u32),
+    /// The same view in luma only, at up to [`DETAIL_SIDE`] pixels on its longer side:
+    /// what the quality checks judge focus on. `None` when not made (a picture built by
+    /// hand).
+    pub detail: Option<LumaImage>,
+}
+
+/// Longest side, in pixels, of the luma copy in [`PreparedImage::detail`].
+///
+/// Focus is judged on this copy rather than on the model-sized picture: shrinking a
+/// 12-megapixel photo to 224 pixels hides a blur that the model still suffers from, while
+/// 448 pixels keeps it visible (measured in `models/QUALITY.md`). A decoder that
+/// downscales while decoding should keep at least this many pixels of the region.
+pub const DETAIL_SIDE: u32 = 448;
+
+/// A single-channel picture: BT.601 luma (`0.299 R + 0.587 G + 0.114 B`) on the 0..=255
+/// scale (not rounded), row-major.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LumaImage {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// `width * height` values, row by row.
+    pub luma: Vec<f32>,
 }
 
 /// Decodes an encoded picture, applies its EXIF orientation and `options`, and resamples
-/// it to `target`.
+/// it to `target` (and to its luma [`PreparedImage::detail`] copy, in the same pass).
 ///
 /// In order: decode (JPEG, PNG, WebP, BMP or TIFF, recognised by content; grey, alpha and
 /// 16-bit pictures become 8-bit RGB with alpha dropped; at most 16384 pixels a side and

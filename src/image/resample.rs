@@ -8,7 +8,7 @@
 //! upright or full-resolution copy is made.
 
 use super::orientation::Transform;
-use super::{Fit, PreparedImage, Roi, TargetSize};
+use super::{Fit, LumaImage, PreparedImage, Roi, TargetSize, DETAIL_SIDE};
 use crate::error::{Error, Result};
 
 /// Largest accepted target width or height.
@@ -72,44 +72,96 @@ pub(crate) fn prepare<S: Source + ?Sized>(
     };
 
     // Upright axes, in absolute upright pixel indices.
-    let along_x = Taps::for_axis(region.x0, region.width(), tw);
-    let along_y = Taps::for_axis(region.y0, region.height(), th);
-    // Stored axes: stored columns come from upright x unless the transform transposes.
-    let (cols, rows) = if transform.swap {
-        (
-            along_y.mirrored(stored.0, transform.flip_x),
-            along_x.mirrored(stored.1, transform.flip_y),
-        )
-    } else {
-        (
-            along_x.mirrored(stored.0, transform.flip_x),
-            along_y.mirrored(stored.1, transform.flip_y),
-        )
-    };
-    let mut stored_out = run(source, &rows, &cols)?;
+    let model = Axes::new(region, tw, th, stored, transform);
+    let (dw, dh) = detail_size(region.width(), region.height());
+    let detail = Axes::new(region, dw, dh, stored, transform);
+    let (mut stored_out, stored_luma) = run(source, &model, &detail)?;
     // Weights sum to 1 only up to f32 rounding; keep the promised 0..=255 range exact.
-    for v in &mut stored_out {
+    for v in stored_out.iter_mut() {
         *v = v.clamp(0.0, 255.0);
     }
-    let rgb = if transform.swap {
-        // stored_out is th' = tw rows of tw' = th columns: transpose to th x tw.
-        let mut rgb = vec![0.0f32; tw * th * 3];
-        for (j, row) in stored_out.chunks_exact(th * 3).enumerate() {
-            for (k, px) in row.chunks_exact(3).enumerate() {
-                let at = (k * tw + j) * 3;
-                rgb[at..at + 3].copy_from_slice(px);
-            }
-        }
-        rgb
+    let mut luma = stored_luma;
+    for v in luma.iter_mut() {
+        *v = v.clamp(0.0, 255.0);
+    }
+    let (rgb, luma) = if transform.swap {
+        (
+            transpose(&stored_out, th, tw, 3),
+            transpose(&luma, dh, dw, 1),
+        )
     } else {
-        stored_out
+        (stored_out, luma)
     };
     Ok(PreparedImage {
         width: target.width,
         height: target.height,
         rgb,
         source_size: (w as u32, h as u32),
+        detail: Some(LumaImage {
+            width: dw as u32,
+            height: dh as u32,
+            luma,
+        }),
     })
+}
+
+/// Size of the luma detail copy of a `w x h` region: the region itself when its longer
+/// side is at most [`DETAIL_SIDE`], otherwise scaled so that the longer side is
+/// `DETAIL_SIDE` (aspect ratio kept, each side rounded, at least 1). Never enlarged.
+pub(crate) fn detail_size(w: usize, h: usize) -> (usize, usize) {
+    let side = DETAIL_SIDE as usize;
+    let longer = w.max(h);
+    if longer <= side {
+        return (w, h);
+    }
+    let scaled = |n: usize| ((n * side + longer / 2) / longer).max(1);
+    (scaled(w), scaled(h))
+}
+
+/// `rows x cols` pixels of `channels` values in the stored orientation, transposed into
+/// `cols` rows of `rows` pixels (upright, for a transform that swaps axes).
+fn transpose(stored: &[f32], rows: usize, cols: usize, channels: usize) -> Vec<f32> {
+    // stored holds `cols` rows of `rows` pixels: the upright picture is `rows x cols`.
+    let mut upright = vec![0.0f32; rows * cols * channels];
+    for (j, row) in stored.chunks_exact(rows * channels).enumerate() {
+        for (k, px) in row.chunks_exact(channels).enumerate() {
+            let at = (k * cols + j) * channels;
+            upright[at..at + channels].copy_from_slice(px);
+        }
+    }
+    upright
+}
+
+/// Weight tables of one output on the stored picture's axes.
+struct Axes {
+    rows: Taps,
+    cols: Taps,
+}
+
+impl Axes {
+    /// Taps that map `region` (upright) onto `tw x th`, expressed on the stored axes.
+    fn new(
+        region: Rect,
+        tw: usize,
+        th: usize,
+        stored: (usize, usize),
+        transform: Transform,
+    ) -> Self {
+        let along_x = Taps::for_axis(region.x0, region.width(), tw);
+        let along_y = Taps::for_axis(region.y0, region.height(), th);
+        // Stored columns come from upright x unless the transform transposes.
+        if transform.swap {
+            Self {
+                cols: along_y.mirrored(stored.0, transform.flip_x),
+                rows: along_x.mirrored(stored.1, transform.flip_y),
+            }
+        } else {
+            Self {
+                cols: along_x.mirrored(stored.0, transform.flip_x),
+                rows: along_y.mirrored(stored.1, transform.flip_y),
+            }
+        }
+    }
 }
 
 fn check_target(target: TargetSize) -> Result<()> {
@@ -327,69 +379,138 @@ impl Taps {
     }
 }
 
-/// Separable resampling of the stored picture: rows.len() x cols.len() RGB out.
-fn run<S: Source + ?Sized>(source: &S, rows: &Taps, cols: &Taps) -> Result<Vec<f32>> {
-    let (out_h, out_w) = (rows.len(), cols.len());
-    let (c0, c1) = cols.span();
-    let (r0, r1) = rows.span();
-    if c1 > source.width() || r1 > source.height() || c0 >= c1 || r0 >= r1 {
+/// For every stored row, which output rows use it and with what weight.
+struct RowUsers {
+    /// First stored row that carries weight.
+    first: usize,
+    /// `users[counts[r - first]..counts[r - first + 1]]` use stored row `r`.
+    counts: Vec<usize>,
+    users: Vec<(usize, f32)>,
+}
+
+impl RowUsers {
+    fn new(rows: &Taps) -> Self {
+        let (r0, r1) = rows.span();
+        let mut counts = vec![0usize; r1.saturating_sub(r0) + 1];
+        for p in 0..rows.len() {
+            let (s, w) = rows.get(p);
+            for (k, &wt) in w.iter().enumerate() {
+                if wt != 0.0 {
+                    counts[s + k - r0 + 1] += 1;
+                }
+            }
+        }
+        for i in 1..counts.len() {
+            counts[i] += counts[i - 1];
+        }
+        let mut fill = counts.clone();
+        let mut users = vec![(0usize, 0.0f32); counts[counts.len() - 1]];
+        for p in 0..rows.len() {
+            let (s, w) = rows.get(p);
+            for (k, &wt) in w.iter().enumerate() {
+                if wt != 0.0 {
+                    let slot = &mut fill[s + k - r0];
+                    users[*slot] = (p, wt);
+                    *slot += 1;
+                }
+            }
+        }
+        Self {
+            first: r0,
+            counts,
+            users,
+        }
+    }
+
+    fn of(&self, r: usize) -> &[(usize, f32)] {
+        match r.checked_sub(self.first) {
+            Some(i) if i + 1 < self.counts.len() => &self.users[self.counts[i]..self.counts[i + 1]],
+            _ => &[],
+        }
+    }
+}
+
+/// Separable resampling of the stored picture, in one pass over its rows: `model` gives
+/// `rows.len() x cols.len()` RGB values, `detail` the same number of luma values
+/// (BT.601: `0.299 R + 0.587 G + 0.114 B`).
+fn run<S: Source + ?Sized>(
+    source: &S,
+    model: &Axes,
+    detail: &Axes,
+) -> Result<(Vec<f32>, Vec<f32>)> {
+    let (mc0, mc1) = model.cols.span();
+    let (dc0, dc1) = detail.cols.span();
+    let (mr0, mr1) = model.rows.span();
+    let (dr0, dr1) = detail.rows.span();
+    let (c0, c1) = (mc0.min(dc0), mc1.max(dc1));
+    let (r0, r1) = (mr0.min(dr0), mr1.max(dr1));
+    if c1 > source.width()
+        || r1 > source.height()
+        || mc0 >= mc1
+        || dc0 >= dc1
+        || mr0 >= mr1
+        || dr0 >= dr1
+    {
         return Err(Error::image("resampling window outside the picture"));
     }
+    let model_users = RowUsers::new(&model.rows);
+    let detail_users = RowUsers::new(&detail.rows);
 
-    // For each stored row, which output rows use it and with what weight.
-    let mut counts = vec![0usize; r1 - r0 + 1];
-    for p in 0..out_h {
-        let (s, w) = rows.get(p);
-        for (k, &wt) in w.iter().enumerate() {
-            if wt != 0.0 {
-                counts[s + k - r0 + 1] += 1;
-            }
-        }
-    }
-    for i in 1..counts.len() {
-        counts[i] += counts[i - 1];
-    }
-    let mut fill = counts.clone();
-    let mut users = vec![(0usize, 0.0f32); counts[counts.len() - 1]];
-    for p in 0..out_h {
-        let (s, w) = rows.get(p);
-        for (k, &wt) in w.iter().enumerate() {
-            if wt != 0.0 {
-                let slot = &mut fill[s + k - r0];
-                users[*slot] = (p, wt);
-                *slot += 1;
-            }
-        }
-    }
-
+    let (out_w, detail_w) = (model.cols.len(), detail.cols.len());
     let mut line = vec![0.0f32; (c1 - c0) * 3];
+    let mut line_luma = vec![0.0f32; dc1 - dc0];
     let mut filtered = vec![0.0f32; out_w * 3];
-    let mut out = vec![0.0f32; out_h * out_w * 3];
+    let mut filtered_luma = vec![0.0f32; detail_w];
+    let mut out = vec![0.0f32; model.rows.len() * out_w * 3];
+    let mut luma = vec![0.0f32; detail.rows.len() * detail_w];
     for r in r0..r1 {
-        let used = &users[counts[r - r0]..counts[r - r0 + 1]];
-        if used.is_empty() {
+        let (for_model, for_detail) = (model_users.of(r), detail_users.of(r));
+        if for_model.is_empty() && for_detail.is_empty() {
             continue;
         }
         source.load_row(r, c0, c1, &mut line)?;
-        for (q, px) in filtered.chunks_exact_mut(3).enumerate() {
-            let (s, w) = cols.get(q);
-            let from = (s - c0) * 3;
-            let mut acc = [0.0f32; 3];
-            for (src, &wt) in line[from..from + w.len() * 3].chunks_exact(3).zip(w) {
-                acc[0] += wt * src[0];
-                acc[1] += wt * src[1];
-                acc[2] += wt * src[2];
+        if !for_model.is_empty() {
+            for (q, px) in filtered.chunks_exact_mut(3).enumerate() {
+                let (s, w) = model.cols.get(q);
+                let from = (s - c0) * 3;
+                let mut acc = [0.0f32; 3];
+                for (src, &wt) in line[from..from + w.len() * 3].chunks_exact(3).zip(w) {
+                    acc[0] += wt * src[0];
+                    acc[1] += wt * src[1];
+                    acc[2] += wt * src[2];
+                }
+                px.copy_from_slice(&acc);
             }
-            px.copy_from_slice(&acc);
+            for &(p, wt) in for_model {
+                let dst = &mut out[p * out_w * 3..(p + 1) * out_w * 3];
+                for (d, &v) in dst.iter_mut().zip(&filtered) {
+                    *d += wt * v;
+                }
+            }
         }
-        for &(p, wt) in used {
-            let dst = &mut out[p * out_w * 3..(p + 1) * out_w * 3];
-            for (d, &v) in dst.iter_mut().zip(&filtered) {
-                *d += wt * v;
+        if !for_detail.is_empty() {
+            let rgb = &line[(dc0 - c0) * 3..(dc1 - c0) * 3];
+            for (y, px) in line_luma.iter_mut().zip(rgb.chunks_exact(3)) {
+                *y = 0.299 * px[0] + 0.587 * px[1] + 0.114 * px[2];
+            }
+            for (q, v) in filtered_luma.iter_mut().enumerate() {
+                let (s, w) = detail.cols.get(q);
+                let from = s - dc0;
+                *v = line_luma[from..from + w.len()]
+                    .iter()
+                    .zip(w)
+                    .map(|(a, b)| a * b)
+                    .sum();
+            }
+            for &(p, wt) in for_detail {
+                let dst = &mut luma[p * detail_w..(p + 1) * detail_w];
+                for (d, &v) in dst.iter_mut().zip(&filtered_luma) {
+                    *d += wt * v;
+                }
             }
         }
     }
-    Ok(out)
+    Ok((out, luma))
 }
 
 #[cfg(test)]
