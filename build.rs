@@ -16,6 +16,7 @@ fn main() {
         .flag_if_supported("-fexceptions")
         .file("src/engine/litert_guard.cc")
         .compile("lesionscan_litert_guard");
+    libjpeg_guard();
     embed_default_model();
     let target_os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
     if target_os == "linux" || target_os == "android" {
@@ -27,6 +28,23 @@ fn main() {
             println!("cargo:rustc-link-arg=-Wl,-rpath,{dir}");
         }
     }
+}
+
+/// Builds the C function that calls libjpeg-turbo with its own error handling (see the
+/// file), against the headers and configuration `mozjpeg-sys` (links = "jpeg") built
+/// its library with, reported as `DEP_JPEG_INCLUDE`.
+fn libjpeg_guard() {
+    println!("cargo:rerun-if-changed=src/image/libjpeg_guard.c");
+    println!("cargo:rerun-if-env-changed=DEP_JPEG_INCLUDE");
+    let mut build = cc::Build::new();
+    if let Some(dirs) = std::env::var_os("DEP_JPEG_INCLUDE") {
+        for dir in std::env::split_paths(&dirs) {
+            build.include(dir);
+        }
+    }
+    build
+        .file("src/image/libjpeg_guard.c")
+        .compile("lesionscan_libjpeg_guard");
 }
 
 /// The CLI (feature `cli`) embeds the default model named by `models/DEFAULT_MODEL`; the

@@ -44,8 +44,8 @@ pub use classify::{Category, Classification, Classifier, ClassifierOptions, Mode
 pub use engine::{Accelerator, DType, EngineOptions, Quantization, TensorInfo};
 pub use error::{Error, Result};
 pub use image::{
-    Fit, Frame, ImageOptions, LumaImage, PixelFormat, Plane, PreparedImage, Roi, Rotation,
-    TargetSize, DETAIL_SIDE,
+    DecodeMode, Fit, Frame, ImageOptions, LumaImage, PixelFormat, Plane, PreparedImage, Roi,
+    Rotation, TargetSize, DETAIL_SIDE,
 };
 pub use model::{
     AgeEncoding, ClassInfo, ColorOrder, CropPolicy, InputDType, InputSpec, MetadataSpec, ModelCard,

@@ -106,9 +106,9 @@ fn default_model_matches_tensorflow_on_the_reference_pixels() {
 
 #[test]
 fn default_model_on_the_jpeg_with_a_region_of_interest_agrees_with_tensorflow() {
-    // The same crops taken by ROI from the JPEG: our decoder differs from PIL's by up to
-    // ~3 grey levels on a few pixels, which moves this model (and the Keras original,
-    // measured) by up to 0.04; the top class stays.
+    // The same crops taken by ROI from the JPEG: libjpeg-turbo decodes the pixels PIL
+    // decoded for the reference, bit for bit (a 160-pixel region for a 254-pixel input is
+    // decoded in full), so the tolerance is the PNG test's.
     let reference: Value =
         serde_json::from_slice(&read("tests/data/default_model_reference.json")).expect("json");
     let classifier = default_model();
@@ -137,7 +137,7 @@ fn default_model_on_the_jpeg_with_a_region_of_interest_agrees_with_tensorflow() 
         let (got, want) = (probabilities(&result), reference_probabilities(case));
         for (g, w) in got.iter().zip(&want) {
             assert!(
-                (f64::from(*g) - w).abs() < 0.05,
+                (f64::from(*g) - w).abs() < 6e-3,
                 "{}: {got:?} vs TF {want:?}",
                 case["id"]
             );

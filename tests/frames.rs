@@ -249,11 +249,13 @@ fn check_against_rgb(yuv_rgb: &image::RgbImage, make: &dyn Fn(Rotation) -> Prepa
                 let options = ImageOptions {
                     roi,
                     rotation: extra,
+                    ..Default::default()
                 };
                 let from_frame = make(frame_rotation)(&options, target);
                 let image_options = ImageOptions {
                     roi,
                     rotation: total,
+                    ..Default::default()
                 };
                 let from_image = prepare_encoded(&bytes, &image_options, target).unwrap();
                 let d = max_abs_diff(&from_frame, &from_image);
@@ -920,7 +922,7 @@ proptest! {
             .collect();
         let f = frame(w, h, format, planes, rotation);
         let target = TargetSize { width: tw, height: th, fit: if crop { Fit::CenterCrop } else { Fit::Stretch } };
-        match prepare_frame(&f, &ImageOptions { roi, rotation: extra }, target) {
+        match prepare_frame(&f, &ImageOptions { roi, rotation: extra, ..Default::default() }, target) {
             Ok(p) => {
                 prop_assert_eq!(p.rgb.len(), (tw * th * 3) as usize);
                 prop_assert!(p.rgb.iter().all(|v| (0.0..=255.0).contains(v)));

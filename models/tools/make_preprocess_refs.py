@@ -3,7 +3,7 @@
 pipeline against.
 
 Run from the repository root:  python3 models/tools/make_preprocess_refs.py
-Needs: tensorflow (2.21 was used), pillow, numpy.
+Needs: tensorflow==2.21.0, pillow==13.0.0 (its wheels bundle libjpeg-turbo 3.2.0), numpy.
 
 Writes
   tests/data/preprocess/skin_crop_300x260.png  300x260 crop of tests/data/phone_skin_moles.jpg
@@ -12,6 +12,19 @@ Writes
   tests/data/preprocess/*.f32                  TensorFlow outputs, float32 little-endian,
                                                HWC (rows, columns, R G B), 0..255 scale
   tests/data/preprocess/manifest.json          how each .f32 was made
+  tests/data/jpeg/*.jpg                        480x360 crops of the phone photo re-encoded by
+                                               Pillow: baseline and progressive, 4:2:0, 4:2:2
+                                               (with restart markers), 4:4:4, grey, CMYK, and an
+                                               odd-sized progressive one
+  tests/data/jpeg/manifest.json                for each of them and for the phone photo: SHA-256
+                                               of the RGB pixels decoded by Pillow in full and at
+                                               1/2, 1/4, 1/8 scale (`draft`), and whether
+                                               TensorFlow's decode_jpeg gives the same pixels with
+                                               dct_method INTEGER_ACCURATE and with its default
+  tests/data/jpeg/ham10000_pillow_sha256.tsv   per HAM10000 picture in ../shared/data/ham10000-224
+                                               (when present): the first 16 hex digits of the
+                                               SHA-256 of its RGB pixels decoded by Pillow; the
+                                               pictures themselves are not copied
   tests/data/orientation/upright.png           64x48 synthetic upright picture
   tests/data/orientation/o{1..8}.{jpg,png,tif,webp}
                                                the upright picture stored so that EXIF
@@ -22,13 +35,14 @@ orientation 1 (checked below), so its TF-decoded pixels are already upright and 
 transform is applied; the script stops if that ever changes.
 """
 
+import hashlib
 import io
 import json
 import os
 import sys
 
 import numpy as np
-from PIL import Image
+from PIL import Image, features
 import tensorflow as tf
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -147,6 +161,124 @@ def main():
     with open(os.path.join(OUT, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1)
         f.write("\n")
+    write_jpeg_references()
+
+
+JPEG_DIR = os.path.join(DATA, "jpeg")
+HAM = os.path.join(ROOT, "..", "shared", "data", "ham10000-224", "images")
+
+
+def sha256_rgb(pixels):
+    """SHA-256 of HWC uint8 RGB pixels, row-major: what tests/image_pipeline.rs hashes."""
+    arr = np.ascontiguousarray(np.asarray(pixels, dtype=np.uint8))
+    assert arr.ndim == 3 and arr.shape[2] == 3, arr.shape
+    return hashlib.sha256(arr.tobytes()).hexdigest()
+
+
+def pillow_rgb(data, numerator=8):
+    """Pillow's decode, at numerator/8 of the size via draft() (libjpeg's DCT scaling)."""
+    with Image.open(io.BytesIO(data)) as im:
+        w, h = im.size
+        if numerator != 8:
+            # draft() picks the largest 1/d with size // requested >= d; ask for size // d.
+            d = 8 // numerator
+            im.draft(im.mode, (w // d, h // d))
+            want = (-(-w * numerator // 8), -(-h * numerator // 8))
+            assert im.size == want, (im.size, want)
+        return np.asarray(im.convert("RGB"))
+
+
+def tf_rgb(data, dct_method, ratio=1):
+    kwargs = {} if dct_method is None else {"dct_method": dct_method}
+    return tf.io.decode_jpeg(data, channels=3, ratio=ratio, **kwargs).numpy()
+
+
+def write_jpeg_references():
+    os.makedirs(JPEG_DIR, exist_ok=True)
+    with Image.open(PHOTO) as im:
+        photo = im.convert("RGB")
+    # A mole-rich part of the photo, and an odd-sized one that ends inside a block.
+    crop = photo.crop((520, 400, 1000, 760))
+    odd = photo.crop((300, 900, 633, 1151))
+    variants = [
+        ("crop_baseline_420.jpg", crop, dict(quality=90, subsampling="4:2:0")),
+        ("crop_progressive_420.jpg", crop, dict(quality=90, subsampling="4:2:0", progressive=True)),
+        ("crop_baseline_444.jpg", crop, dict(quality=90, subsampling="4:4:4")),
+        ("crop_progressive_444.jpg", crop, dict(quality=90, subsampling="4:4:4", progressive=True)),
+        ("crop_baseline_422_restarts.jpg", crop, dict(quality=85, subsampling="4:2:2", restart_marker_rows=1)),
+        ("crop_grey.jpg", crop.convert("L"), dict(quality=90)),
+        ("crop_cmyk.jpg", crop.convert("CMYK"), dict(quality=90)),
+        ("odd_333x251_progressive_420.jpg", odd, dict(quality=80, subsampling="4:2:0", progressive=True)),
+    ]
+    refs = {
+        "generator": "models/tools/make_preprocess_refs.py",
+        "pillow": Image.__version__,
+        "libjpeg_turbo": features.version("libjpeg_turbo"),
+        "tensorflow": tf.__version__,
+        "hash": "SHA-256 of the decoded RGB pixels, HWC uint8, row-major",
+        "files": [],
+    }
+    for name, picture, options in variants:
+        path = os.path.join(JPEG_DIR, name)
+        picture.save(path, "JPEG", **options)
+        refs["files"].append(describe_jpeg(f"jpeg/{name}", path))
+    refs["files"].append(describe_jpeg("phone_skin_moles.jpg", PHOTO))
+    with open(os.path.join(JPEG_DIR, "manifest.json"), "w") as f:
+        json.dump(refs, f, indent=1)
+        f.write("\n")
+    write_ham_hashes()
+
+
+def describe_jpeg(rel, path):
+    with open(path, "rb") as f:
+        data = f.read()
+    with Image.open(io.BytesIO(data)) as im:
+        info = dict(size=list(im.size), mode=im.mode, progressive=bool(im.info.get("progressive")))
+    full = pillow_rgb(data)
+    entry = dict(file=rel, **info, pillow_sha256=sha256_rgb(full))
+    for n in (4, 2, 1):
+        entry[f"pillow_draft_{n}_8_sha256"] = sha256_rgb(pillow_rgb(data, n))
+    if info["mode"] != "CMYK":  # tf.io.decode_jpeg does not convert CMYK to RGB
+        accurate = tf_rgb(data, "INTEGER_ACCURATE")
+        default = tf_rgb(data, None)
+        entry["tf_integer_accurate_equals_pillow"] = bool(np.array_equal(accurate, full))
+        entry["tf_default_equals_pillow"] = bool(np.array_equal(default, full))
+        entry["tf_default_max_abs_diff"] = int(np.abs(default.astype(int) - full.astype(int)).max())
+        for n in (4, 2, 1):
+            ratio = 8 // n
+            scaled = tf_rgb(data, "INTEGER_ACCURATE", ratio=ratio)
+            entry[f"tf_ratio_{ratio}_accurate_equals_pillow_draft"] = bool(
+                np.array_equal(scaled, pillow_rgb(data, n))
+            )
+    return entry
+
+
+def write_ham_hashes():
+    if not os.path.isdir(HAM):
+        print(f"SKIPPED: {HAM} not found; tests/data/jpeg/ham10000_pillow_sha256.tsv not rewritten")
+        return
+    names = sorted(n for n in os.listdir(HAM) if n.endswith(".jpg"))
+    rows = []
+    same_accurate = same_default = 0
+    for name in names:
+        with open(os.path.join(HAM, name), "rb") as f:
+            data = f.read()
+        pil = pillow_rgb(data)
+        same_accurate += np.array_equal(tf_rgb(data, "INTEGER_ACCURATE"), pil)
+        same_default += np.array_equal(tf_rgb(data, None), pil)
+        rows.append(f"{name[:-4]}\t{sha256_rgb(pil)[:16]}\n")
+    with open(os.path.join(JPEG_DIR, "ham10000_pillow_sha256.tsv"), "w") as f:
+        f.write("# image_id\tsha256_16 (first 16 hex digits of the SHA-256 of the RGB pixels Pillow decodes)\n")
+        f.writelines(rows)
+    summary = dict(
+        images=len(names),
+        tf_integer_accurate_equals_pillow=int(same_accurate),
+        tf_default_equals_pillow=int(same_default),
+    )
+    with open(os.path.join(JPEG_DIR, "ham10000_summary.json"), "w") as f:
+        json.dump(summary, f, indent=1)
+        f.write("\n")
+    print("HAM10000:", summary)
 
 
 # EXIF orientation n: the transform that, applied to the stored picture, shows it upright

@@ -1,9 +1,9 @@
 //! Camera frames as phones deliver them: packed RGBA/BGRA or planar/semi-planar YUV 4:2:0
 //! with arbitrary row and pixel strides.
 
-use super::orientation::{Rotation, Transform};
-use super::resample::Source;
-use super::{PreparedImage, Roi, TargetSize};
+use super::orientation::Transform;
+use super::resample::{Plan, Source};
+use super::types::{PreparedImage, Roi, Rotation, TargetSize};
 use crate::error::{Error, Result};
 
 /// Largest accepted frame width or height, in pixels.
@@ -283,7 +283,13 @@ pub(super) fn prepare(
         height: frame.height as usize,
         layout: frame.layout()?,
     };
-    super::resample::prepare(&source, Transform::from(rotation), roi, target)
+    let plan = Plan::new(
+        (source.width, source.height),
+        Transform::from(rotation),
+        roi,
+        target,
+    )?;
+    plan.resample(&source, 8)
 }
 
 /// The chroma part of BT.601 full-range (JFIF) YUV to RGB: what to add to Y for R, G

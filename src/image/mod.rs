@@ -13,109 +13,18 @@
 
 mod decode;
 mod frame;
+mod jpeg;
 mod orientation;
 mod resample;
+mod types;
 
 pub use frame::{Frame, PixelFormat, Plane};
-pub use orientation::Rotation;
+pub use types::{
+    DecodeMode, Fit, ImageOptions, LumaImage, PreparedImage, Roi, Rotation, TargetSize, DETAIL_SIDE,
+};
 
 use crate::error::Result;
-
-/// A region of interest in the upright picture (after EXIF orientation and rotation),
-/// in fractions of its width and height: `0.0..=1.0` on both axes.
-///
-/// The region is rounded outwards to whole pixels before resampling: on an axis of `N`
-/// pixels, `start = floor(x * N)` and `end = ceil((x + width) * N)` (likewise for `y`
-/// and `height`). An edge within 1/100 of a pixel of a whole pixel is taken as that pixel,
-/// so that `f32` sums such as `0.1 + 0.8` do not add a sliver; the region is at least one
-/// pixel on each axis. Edges outside `0..=1`, non-finite values or an empty extent are an
-/// [`Error::InvalidArgument`](crate::Error::InvalidArgument).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Roi {
-    /// Left edge, fraction of the width.
-    pub x: f32,
-    /// Top edge, fraction of the height.
-    pub y: f32,
-    /// Width, fraction of the width.
-    pub width: f32,
-    /// Height, fraction of the height.
-    pub height: f32,
-}
-
-/// Per-call options for a picture or a frame.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct ImageOptions {
-    /// Only this part of the upright picture is classified; `None` means all of it.
-    pub roi: Option<Roi>,
-    /// Extra clockwise rotation applied after EXIF orientation (images) or after the
-    /// frame's own rotation (frames).
-    pub rotation: Rotation,
-}
-
-/// How the (cropped) picture is fitted to the model's input shape.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Fit {
-    /// Scale each axis independently to the model's size (aspect ratio not kept).
-    #[default]
-    Stretch,
-    /// Take the largest centred region with the model's aspect ratio, then scale.
-    ///
-    /// In whole pixels, for a region of `W x H` and a target of `tw x th`:
-    /// `cw = min(W, round(H * tw / th))`, `ch = min(H, round(W * th / tw))` (halves round
-    /// up, at least 1), placed at `x = (W - cw) / 2`, `y = (H - ch) / 2` rounded down.
-    /// With an ROI, the region is the ROI.
-    CenterCrop,
-}
-
-/// The model-sized picture the resampler writes.
-///
-/// Width and height must be between 1 and 8192, and at most 16,777,216 pixels in all.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TargetSize {
-    /// Width in pixels.
-    pub width: u32,
-    /// Height in pixels.
-    pub height: u32,
-    /// How to fit the source to this size.
-    pub fit: Fit,
-}
-
-/// An RGB picture at the model's input size, ready to become a tensor.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PreparedImage {
-    /// Width in pixels.
-    pub width: u32,
-    /// Height in pixels.
-    pub height: u32,
-    /// Row-major, channel-interleaved R, G, B values on the 0..=255 scale (not rounded).
-    pub rgb: Vec<f32>,
-    /// Width and height of the upright source before cropping and resizing.
-    pub source_size: (u32, u32),
-    /// The same view in luma only, at up to [`DETAIL_SIDE`] pixels on its longer side:
-    /// what the quality checks judge focus on. `None` when not made (a picture built by
-    /// hand).
-    pub detail: Option<LumaImage>,
-}
-
-/// Longest side, in pixels, of the luma copy in [`PreparedImage::detail`].
-///
-/// Focus is judged on this copy rather than on the model-sized picture: shrinking a
-/// 12-megapixel photo to 224 pixels hides a blur that the model still suffers from, while
-/// 448 pixels keeps it visible (measured in `models/QUALITY.md`). A decoder that
-/// downscales while decoding should keep at least this many pixels of the region.
-pub const DETAIL_SIDE: u32 = 448;
-
-/// A single-channel picture: BT.601 luma (`0.299 R + 0.587 G + 0.114 B`) on the 0..=255
-/// scale (not rounded), row-major.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LumaImage {
-    /// Width in pixels.
-    pub width: u32,
-    /// Height in pixels.
-    pub height: u32,
-    /// `width * height` values, row by row.
-    pub luma: Vec<f32>,
-}
+use resample::Plan;
 
 /// Decodes an encoded picture, applies its EXIF orientation and `options`, and resamples
 /// it to `target` (and to its luma [`PreparedImage::detail`] copy, in the same pass).
@@ -137,10 +46,16 @@ pub struct LumaImage {
 ///   weighs `max(0, 1 - |j + 0.5 - c| / scale)`, normalised over the pixels in the picture.
 ///
 /// Against TensorFlow 2.21 on the same pixels both paths agree to within 1e-4 of a grey
-/// level. The JPEG decoder (zune-jpeg) is within 0.35 of TensorFlow's
-/// `decode_jpeg(dct_method="INTEGER_ACCURATE")` after shrinking the phone photo to
-/// 128x128; TensorFlow's default `INTEGER_FAST` IDCT differs from both by up to 2.6 after
-/// shrinking to 224x224 (mean 0.8).
+/// level.
+///
+/// JPEG is decoded by libjpeg-turbo with its defaults (accurate integer IDCT, smooth
+/// chroma upsampling): with [`DecodeMode::Exact`], and with [`DecodeMode::Fast`] whenever
+/// the region is less than 4x the target on an axis, the pixels are bit-identical to
+/// Pillow's and to `tf.io.decode_jpeg(dct_method="INTEGER_ACCURATE")`. (TensorFlow's
+/// default, `dct_method=""`, is the fast integer IDCT, which differs by up to 7 grey levels
+/// per pixel; no option here reproduces it.) [`DecodeMode::Fast`], the default, decodes a
+/// picture at least 4x larger than needed at 1/2, 1/4 or 1/8 scale in the DCT domain,
+/// keeping at least twice the target's size; see [`DecodeMode`].
 ///
 /// # Errors
 /// [`Error::InvalidImage`](crate::Error::InvalidImage) for empty, truncated, unknown or
@@ -163,6 +78,7 @@ pub struct LumaImage {
 /// let options = ImageOptions {
 ///     roi: Some(Roi { x: 0.0, y: 0.0, width: 0.5, height: 1.0 }),
 ///     rotation: Rotation::R90,
+///     ..Default::default()
 /// };
 /// let half = prepare_encoded(&photo, &options, target)?;
 /// assert_eq!(half.source_size, (1360, 1528));
@@ -175,9 +91,17 @@ pub fn prepare_encoded(
     options: &ImageOptions,
     target: TargetSize,
 ) -> Result<PreparedImage> {
-    let decoded = decode::decode(bytes)?;
-    let transform = decoded.orientation.then(options.rotation.into());
-    resample::prepare(&decoded.rgb, transform, options.roi, target)
+    let rotation = options.rotation.into();
+    let decoded = decode::decode(bytes, |stored, orientation| {
+        let plan = Plan::new(stored, orientation.then(rotation), options.roi, target)?;
+        Ok(match options.decode {
+            DecodeMode::Fast => plan.dct_numerator(),
+            DecodeMode::Exact => 8,
+        })
+    })?;
+    let transform = decoded.orientation.then(rotation);
+    let plan = Plan::new(decoded.stored_size, transform, options.roi, target)?;
+    plan.resample(&decoded.rgb, decoded.numerator)
 }
 
 /// Converts a camera frame (BT.601 full range for YUV) straight to `target`, honouring

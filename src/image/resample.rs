@@ -8,7 +8,7 @@
 //! upright or full-resolution copy is made.
 
 use super::orientation::Transform;
-use super::{Fit, LumaImage, PreparedImage, Roi, TargetSize, DETAIL_SIDE};
+use super::types::{Fit, LumaImage, PreparedImage, Roi, TargetSize, DETAIL_SIDE};
 use crate::error::{Error, Result};
 
 /// Largest accepted target width or height.
@@ -50,116 +50,133 @@ impl Rect {
     }
 }
 
-/// Resamples the upright view (`transform` applied to `source`) of `roi`, fitted as
-/// `target.fit` asks, to `target`'s size.
-pub(crate) fn prepare<S: Source + ?Sized>(
-    source: &S,
+/// What to resample: the region of the upright picture (after ROI and fit) in full-size
+/// pixels, how the stored picture maps onto the upright one, and the target.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Plan {
     transform: Transform,
-    roi: Option<Roi>,
+    /// Stored width and height at full size.
+    stored: (usize, usize),
+    /// Upright width and height at full size.
+    upright: (usize, usize),
+    /// The region that is resampled, in upright full-size pixels.
+    region: Rect,
     target: TargetSize,
-) -> Result<PreparedImage> {
-    check_target(target)?;
-    let stored = (source.width(), source.height());
-    if stored.0 == 0 || stored.1 == 0 {
-        return Err(Error::image("the picture has no pixels"));
-    }
-    let (w, h) = transform.upright_size(stored);
-    let region = roi_rect(roi, w, h)?;
-    let (tw, th) = (target.width as usize, target.height as usize);
-    let region = match target.fit {
-        Fit::Stretch => region,
-        Fit::CenterCrop => center_crop(region, tw, th),
-    };
-
-    // Upright axes, in absolute upright pixel indices.
-    let model = Axes::new(region, tw, th, stored, transform);
-    let (dw, dh) = detail_size(region.width(), region.height());
-    let detail = Axes::new(region, dw, dh, stored, transform);
-    let (mut stored_out, stored_luma) = run(source, &model, &detail)?;
-    // Weights sum to 1 only up to f32 rounding; keep the promised 0..=255 range exact.
-    for v in stored_out.iter_mut() {
-        *v = v.clamp(0.0, 255.0);
-    }
-    let mut luma = stored_luma;
-    for v in luma.iter_mut() {
-        *v = v.clamp(0.0, 255.0);
-    }
-    let (rgb, luma) = if transform.swap {
-        (
-            transpose(&stored_out, th, tw, 3),
-            transpose(&luma, dh, dw, 1),
-        )
-    } else {
-        (stored_out, luma)
-    };
-    Ok(PreparedImage {
-        width: target.width,
-        height: target.height,
-        rgb,
-        source_size: (w as u32, h as u32),
-        detail: Some(LumaImage {
-            width: dw as u32,
-            height: dh as u32,
-            luma,
-        }),
-    })
 }
 
-/// Size of the luma detail copy of a `w x h` region: the region itself when its longer
-/// side is at most [`DETAIL_SIDE`], otherwise scaled so that the longer side is
-/// `DETAIL_SIDE` (aspect ratio kept, each side rounded, at least 1). Never enlarged.
-pub(crate) fn detail_size(w: usize, h: usize) -> (usize, usize) {
-    let side = DETAIL_SIDE as usize;
-    let longer = w.max(h);
-    if longer <= side {
-        return (w, h);
-    }
-    let scaled = |n: usize| ((n * side + longer / 2) / longer).max(1);
-    (scaled(w), scaled(h))
-}
-
-/// `rows x cols` pixels of `channels` values in the stored orientation, transposed into
-/// `cols` rows of `rows` pixels (upright, for a transform that swaps axes).
-fn transpose(stored: &[f32], rows: usize, cols: usize, channels: usize) -> Vec<f32> {
-    // stored holds `cols` rows of `rows` pixels: the upright picture is `rows x cols`.
-    let mut upright = vec![0.0f32; rows * cols * channels];
-    for (j, row) in stored.chunks_exact(rows * channels).enumerate() {
-        for (k, px) in row.chunks_exact(channels).enumerate() {
-            let at = (k * cols + j) * channels;
-            upright[at..at + channels].copy_from_slice(px);
-        }
-    }
-    upright
-}
-
-/// Weight tables of one output on the stored picture's axes.
-struct Axes {
-    rows: Taps,
-    cols: Taps,
-}
-
-impl Axes {
-    /// Taps that map `region` (upright) onto `tw x th`, expressed on the stored axes.
-    fn new(
-        region: Rect,
-        tw: usize,
-        th: usize,
+impl Plan {
+    /// Checks `target` and `roi` against a picture stored as `stored` (full size) and
+    /// shown upright through `transform`, and fixes the region to resample.
+    pub(crate) fn new(
         stored: (usize, usize),
         transform: Transform,
-    ) -> Self {
-        let along_x = Taps::for_axis(region.x0, region.width(), tw);
-        let along_y = Taps::for_axis(region.y0, region.height(), th);
-        // Stored columns come from upright x unless the transform transposes.
-        if transform.swap {
-            Self {
-                cols: along_y.mirrored(stored.0, transform.flip_x),
-                rows: along_x.mirrored(stored.1, transform.flip_y),
-            }
+        roi: Option<Roi>,
+        target: TargetSize,
+    ) -> Result<Self> {
+        check_target(target)?;
+        if stored.0 == 0 || stored.1 == 0 {
+            return Err(Error::image("the picture has no pixels"));
+        }
+        let upright = transform.upright_size(stored);
+        let region = roi_rect(roi, upright.0, upright.1)?;
+        let region = match target.fit {
+            Fit::Stretch => region,
+            Fit::CenterCrop => center_crop(region, target.width as usize, target.height as usize),
+        };
+        Ok(Self {
+            transform,
+            stored,
+            upright,
+            region,
+            target,
+        })
+    }
+
+    /// The smallest DCT scale, in eighths (1, 2 or 4; 8 is full size), at which the
+    /// region still measures at least twice the target on both axes, and at least the
+    /// detail copy's size.
+    pub(crate) fn dct_numerator(&self) -> u8 {
+        let (tw, th) = (self.target.width as usize, self.target.height as usize);
+        let (rw, rh) = (self.region.width(), self.region.height());
+        let (dw, dh) = detail_size(rw, rh);
+        let (need_w, need_h) = ((2 * tw).max(dw), (2 * th).max(dh));
+        [1u8, 2, 4]
+            .into_iter()
+            .find(|&n| rw * usize::from(n) >= 8 * need_w && rh * usize::from(n) >= 8 * need_h)
+            .unwrap_or(8)
+    }
+
+    /// Resamples the region from `source`, the stored picture at `numerator / 8` of its
+    /// full size (as libjpeg scales: `ceil(size * numerator / 8)` pixels, pixel `k`
+    /// covering full-size pixels `8k / numerator .. 8(k + 1) / numerator`).
+    pub(crate) fn resample<S: Source + ?Sized>(
+        &self,
+        source: &S,
+        numerator: u8,
+    ) -> Result<PreparedImage> {
+        let n = usize::from(numerator);
+        let scaled = |len: usize| (len * n).div_ceil(8);
+        if !matches!(numerator, 1 | 2 | 4 | 8)
+            || (source.width(), source.height()) != (scaled(self.stored.0), scaled(self.stored.1))
+        {
+            return Err(Error::image(
+                "decoded picture does not have the expected size",
+            ));
+        }
+        let (tw, th) = (self.target.width as usize, self.target.height as usize);
+        let (dw, dh) = detail_size(self.region.width(), self.region.height());
+        let model = self.axes(tw, th, numerator, (source.width(), source.height()));
+        let detail = self.axes(dw, dh, numerator, (source.width(), source.height()));
+        let (mut stored_out, mut luma) = run(source, &model, &detail)?;
+        // Weights sum to 1 only up to f32 rounding; keep the promised 0..=255 range exact.
+        for v in stored_out.iter_mut().chain(luma.iter_mut()) {
+            *v = v.clamp(0.0, 255.0);
+        }
+        let (rgb, luma) = if self.transform.swap {
+            (
+                transpose(&stored_out, th, tw, 3),
+                transpose(&luma, dh, dw, 1),
+            )
         } else {
-            Self {
-                cols: along_x.mirrored(stored.0, transform.flip_x),
-                rows: along_y.mirrored(stored.1, transform.flip_y),
+            (stored_out, luma)
+        };
+        Ok(PreparedImage {
+            width: self.target.width,
+            height: self.target.height,
+            rgb,
+            source_size: (self.upright.0 as u32, self.upright.1 as u32),
+            detail: Some(LumaImage {
+                width: dw as u32,
+                height: dh as u32,
+                luma,
+            }),
+        })
+    }
+
+    /// Weight tables that map the region onto `tw x th` outputs, on the stored axes of a
+    /// source of `scaled` pixels decoded at `numerator / 8` of full size.
+    fn axes(&self, tw: usize, th: usize, numerator: u8, scaled: (usize, usize)) -> Axes {
+        let (t, r) = (self.transform, self.region);
+        // The region in stored full-size pixels, per stored axis: (start, end, outputs).
+        let (along_cols, along_rows) = if t.swap {
+            ((r.y0, r.y1, th), (r.x0, r.x1, tw))
+        } else {
+            ((r.x0, r.x1, tw), (r.y0, r.y1, th))
+        };
+        let factor = f64::from(numerator) / 8.0;
+        let axis = |(a0, a1, m): (usize, usize, usize), len: usize, flip: bool, n: usize| {
+            let (s0, s1) = if flip { (len - a1, len - a0) } else { (a0, a1) };
+            let taps = Taps::for_window(s0 as f64 * factor, (s1 - s0) as f64 * factor, n, m);
+            // Upright output i reads stored output m - 1 - i on a mirrored axis.
+            if flip {
+                taps.reversed()
+            } else {
+                taps
             }
+        };
+        Axes {
+            cols: axis(along_cols, self.stored.0, t.flip_x, scaled.0),
+            rows: axis(along_rows, self.stored.1, t.flip_y, scaled.1),
         }
     }
 }
@@ -283,32 +300,42 @@ impl Taps {
         )
     }
 
-    /// Taps mapping `n` source pixels starting at `offset` onto `m` outputs.
+    /// Taps mapping the window `start .. start + len` (in pixels, possibly fractional) of
+    /// an axis of `n` pixels onto `m` outputs. Only the pixels the window touches,
+    /// `floor(start) .. ceil(start + len)`, are read.
     ///
-    /// With `scale = n / m`: below 2, TensorFlow's `ResizeBilinear` with half-pixel
+    /// With `scale = len / m`: below 2, TensorFlow's `ResizeBilinear` with half-pixel
     /// centres; from 2 on, TensorFlow's `ScaleAndTranslate` with the triangle kernel and
-    /// antialiasing (what `tf.image.resize(..., antialias=True)` runs).
-    pub(crate) fn for_axis(offset: usize, n: usize, m: usize) -> Self {
-        let mut taps = if n >= 2 * m {
-            Self::antialiased(n, m)
+    /// antialiasing (what `tf.image.resize(..., antialias=True)` runs). For a window of
+    /// whole pixels the arithmetic is TensorFlow's on the cropped picture; a fractional
+    /// start shifts every sample position by its fraction.
+    pub(crate) fn for_window(start: f64, len: f64, n: usize, m: usize) -> Self {
+        let first = start.floor();
+        let frac = (start - first) as f32;
+        let lo = (first.max(0.0) as usize).min(n.saturating_sub(1));
+        let hi = ((start + len).ceil() as usize).clamp(lo + 1, n.max(lo + 1));
+        let span = hi - lo;
+        let len32 = len as f32;
+        let mut taps = if len >= 2.0 * m as f64 {
+            Self::antialiased(len32, frac, span, m)
         } else {
-            Self::bilinear(n, m)
+            Self::bilinear(len32, frac, span, m)
         };
         for s in &mut taps.start {
-            *s += offset;
+            *s += lo;
         }
         taps
     }
 
-    /// `tf.image.resize(method="bilinear", antialias=False)`: sample position
-    /// `s = (i + 0.5) * scale - 0.5` in `f32`, lower `max(floor(s), 0)`, upper
-    /// `min(ceil(s), n - 1)`, weight of upper `s - floor(s)`.
-    fn bilinear(n: usize, m: usize) -> Self {
-        let scale = n as f32 / m as f32;
-        let last = n as i64 - 1;
+    /// `tf.image.resize(method="bilinear", antialias=False)` over `len` pixels: sample
+    /// position `s = (i + 0.5) * scale - 0.5 (+ frac)` in `f32`, lower `max(floor(s), 0)`,
+    /// upper `min(ceil(s), span - 1)`, weight of upper `s - floor(s)`.
+    fn bilinear(len: f32, frac: f32, span: usize, m: usize) -> Self {
+        let scale = len / m as f32;
+        let last = span as i64 - 1;
         let mut taps = Self::with_capacity(m, 2 * m);
         for i in 0..m {
-            let s = (i as f32 + 0.5) * scale - 0.5;
+            let s = (i as f32 + 0.5) * scale - 0.5 + frac;
             let floor = s.floor();
             let lower = (floor as i64).clamp(0, last) as usize;
             let upper = (s.ceil() as i64).clamp(0, last) as usize;
@@ -322,21 +349,21 @@ impl Taps {
         taps
     }
 
-    /// `tf.image.resize(method="bilinear", antialias=True)` when shrinking: the triangle
-    /// kernel widened by the scale factor, centred on `(i + 0.5) * scale`, weight of
-    /// source pixel `j` = `max(0, 1 - |j + 0.5 - centre| / scale)`, normalised over the
-    /// pixels inside the picture.
-    fn antialiased(n: usize, m: usize) -> Self {
+    /// `tf.image.resize(method="bilinear", antialias=True)` when shrinking `len` pixels:
+    /// the triangle kernel widened by the scale factor, centred on
+    /// `(i + 0.5) * scale (+ frac)`, weight of pixel `j` =
+    /// `max(0, 1 - |j + 0.5 - centre| / scale)`, normalised over the `span` pixels read.
+    fn antialiased(len: f32, frac: f32, span: usize, m: usize) -> Self {
         // TensorFlow passes the output/input ratio and inverts it (in double, then float).
-        let ratio = m as f32 / n as f32;
+        let ratio = m as f32 / len;
         let inv_scale = (1.0f64 / f64::from(ratio)) as f32;
         let kernel_scale = inv_scale.max(1.0);
         let one_over_kernel_scale = 1.0 / kernel_scale;
-        let last = n as i64 - 1;
+        let last = span as i64 - 1;
         let mut taps = Self::with_capacity(m, m * (2 * kernel_scale.ceil() as usize + 1));
         let mut weights = Vec::new();
         for i in 0..m {
-            let centre = (i as f32 + 0.5) * inv_scale;
+            let centre = (i as f32 + 0.5) * inv_scale + frac;
             let first = ((centre - kernel_scale - 0.5).ceil() as i64).clamp(0, last);
             let end = ((centre + kernel_scale - 0.5).floor() as i64).clamp(0, last) + 1;
             weights.clear();
@@ -358,16 +385,14 @@ impl Taps {
         taps
     }
 
-    /// The same taps on an axis of `len` pixels read backwards when `flip`.
-    fn mirrored(mut self, len: usize, flip: bool) -> Self {
-        if flip {
-            for i in 0..self.len() {
-                let (lo, hi) = (self.bounds[i], self.bounds[i + 1]);
-                self.weights[lo..hi].reverse();
-                self.start[i] = len - (self.start[i] + (hi - lo));
-            }
+    /// The same taps with the outputs in reverse order.
+    fn reversed(self) -> Self {
+        let mut out = Self::with_capacity(self.len(), self.weights.len());
+        for i in (0..self.len()).rev() {
+            let (s, w) = self.get(i);
+            out.push(s, w.iter().copied());
         }
-        self
+        out
     }
 
     /// Smallest and one-past-largest source index used.
@@ -377,6 +402,39 @@ impl Taps {
             (lo.min(s), hi.max(s + w.len()))
         })
     }
+}
+
+/// Size of the luma detail copy of a `w x h` region: the region itself when its longer
+/// side is at most [`DETAIL_SIDE`], otherwise scaled so that the longer side is
+/// `DETAIL_SIDE` (aspect ratio kept, each side rounded, at least 1). Never enlarged.
+pub(crate) fn detail_size(w: usize, h: usize) -> (usize, usize) {
+    let side = DETAIL_SIDE as usize;
+    let longer = w.max(h);
+    if longer <= side {
+        return (w, h);
+    }
+    let scaled = |n: usize| ((n * side + longer / 2) / longer).max(1);
+    (scaled(w), scaled(h))
+}
+
+/// `rows x cols` pixels of `channels` values in the stored orientation, transposed into
+/// `cols` rows of `rows` pixels (upright, for a transform that swaps axes).
+fn transpose(stored: &[f32], rows: usize, cols: usize, channels: usize) -> Vec<f32> {
+    // stored holds `cols` rows of `rows` pixels: the upright picture is `rows x cols`.
+    let mut upright = vec![0.0f32; rows * cols * channels];
+    for (j, row) in stored.chunks_exact(rows * channels).enumerate() {
+        for (k, px) in row.chunks_exact(channels).enumerate() {
+            let at = (k * cols + j) * channels;
+            upright[at..at + channels].copy_from_slice(px);
+        }
+    }
+    upright
+}
+
+/// Weight tables of one output on the stored picture's axes.
+struct Axes {
+    rows: Taps,
+    cols: Taps,
 }
 
 /// For every stored row, which output rows use it and with what weight.
@@ -521,9 +579,14 @@ mod tests {
         t.get(i).1.iter().sum()
     }
 
+    /// Taps over the whole pixels `offset .. offset + n` of an axis that ends there.
+    fn whole(offset: usize, n: usize, m: usize) -> Taps {
+        Taps::for_window(offset as f64, n as f64, offset + n, m)
+    }
+
     #[test]
     fn identity_size_is_one_tap_of_weight_one() {
-        for t in [Taps::for_axis(0, 7, 7)] {
+        for t in [whole(0, 7, 7)] {
             for i in 0..7 {
                 assert_eq!(t.get(i), (i, &[1.0f32][..]));
             }
@@ -542,7 +605,7 @@ mod tests {
             (4, 1),
             (17, 8),
         ] {
-            let t = Taps::for_axis(0, n, m);
+            let t = whole(0, n, m);
             for i in 0..m {
                 assert!((sum(&t, i) - 1.0).abs() < 1e-5, "{n}->{m} output {i}");
                 let (s, w) = t.get(i);
@@ -555,7 +618,7 @@ mod tests {
     fn halving_averages_two_neighbours_with_triangle_weights() {
         // scale 2: centre of output 0 is 1.0, pixels 0 and 1 at distance 0.5/2 → 0.75 each,
         // pixel 2 at 1.5/2 → 0.25; normalised over the in-range pixels 0..=2.
-        let t = Taps::for_axis(0, 8, 4);
+        let t = whole(0, 8, 4);
         let (s, w) = t.get(0);
         assert_eq!(s, 0);
         let expect = [0.75 / 1.75, 0.75 / 1.75, 0.25 / 1.75];
@@ -565,16 +628,82 @@ mod tests {
     }
 
     #[test]
-    fn mirrored_taps_read_the_same_pixels_backwards() {
-        let t = Taps::for_axis(2, 10, 4);
-        let m = t.clone().mirrored(15, true);
+    fn reversed_taps_list_the_same_outputs_backwards() {
+        let t = whole(2, 10, 4);
+        let r = t.clone().reversed();
         for i in 0..4 {
-            let (s, w) = t.get(i);
-            let (ms, mw) = m.get(i);
-            assert_eq!(ms + mw.len(), 15 - s);
-            let rev: Vec<f32> = w.iter().rev().copied().collect();
-            assert_eq!(mw, &rev[..]);
+            assert_eq!(t.get(i), r.get(3 - i));
         }
+    }
+
+    #[test]
+    fn a_fractional_window_shifts_the_kernel_and_reads_only_what_it_touches() {
+        // Window 2.5 .. 10.5 of a 20-pixel axis onto 2 outputs (scale 4): centres at 4.5
+        // and 8.5, so output 0 weighs pixel j by max(0, 1 - |j + 0.5 - 4.5| / 4), which is
+        // non-zero for pixels 1..=7, but pixel 1 lies outside the window.
+        let t = Taps::for_window(2.5, 8.0, 20, 2);
+        let (s, w) = t.get(0);
+        assert_eq!(s, 2);
+        let raw = |j: usize| (1.0 - (j as f32 + 0.5 - 4.5).abs() / 4.0).max(0.0);
+        let total: f32 = (2..=7).map(raw).sum();
+        for (k, &got) in w.iter().enumerate() {
+            assert!((got - raw(s + k) / total).abs() < 1e-6, "{w:?}");
+        }
+        assert!(s + w.len() >= 8);
+        let (s1, w1) = t.get(1);
+        assert!(s1 >= 2 && s1 + w1.len() <= 11, "{s1} {w1:?}");
+        // Whole-pixel windows are TensorFlow's crop arithmetic, bit for bit.
+        assert_eq!(Taps::for_window(3.0, 8.0, 20, 2), {
+            let mut t = Taps::antialiased(8.0, 0.0, 8, 2);
+            t.start.iter_mut().for_each(|s| *s += 3);
+            t
+        });
+    }
+
+    #[test]
+    fn dct_scale_keeps_twice_the_target_on_both_axes_of_the_region() {
+        let plan = |stored, roi, fit| {
+            let target = TargetSize {
+                width: 254,
+                height: 254,
+                fit,
+            };
+            Plan::new(stored, Transform::default(), roi, target)
+                .unwrap()
+                .dct_numerator()
+        };
+        // 12 MP, centre crop 3024 x 3024: 1/4 leaves 756 >= 508, 1/8 only 378.
+        assert_eq!(plan((4032, 3024), None, Fit::CenterCrop), 2);
+        // The phone photo (1360 high): 1/2 leaves 680.
+        assert_eq!(plan((1528, 1360), None, Fit::CenterCrop), 4);
+        // A 254-pixel picture is decoded in full.
+        assert_eq!(plan((254, 254), None, Fit::Stretch), 8);
+        // A small region of a large photo needs more of its pixels: 20 % of 3024 = 605.
+        let roi = Some(Roi {
+            x: 0.4,
+            y: 0.4,
+            width: 0.2,
+            height: 0.2,
+        });
+        assert_eq!(plan((4032, 3024), roi, Fit::Stretch), 8);
+        let roi = Some(Roi {
+            x: 0.0,
+            y: 0.0,
+            width: 0.5,
+            height: 0.5,
+        });
+        assert_eq!(plan((4032, 3024), roi, Fit::Stretch), 4);
+        // 8064 x 6048 (48 MP): 1/8 leaves 1008 x 756.
+        assert_eq!(plan((8064, 6048), None, Fit::Stretch), 1);
+        // A small model: 2x its 64 pixels would allow 1/8 of 3024, but the detail copy
+        // for the quality checks needs DETAIL_SIDE (448) pixels on the longer side.
+        let small = TargetSize {
+            width: 64,
+            height: 64,
+            fit: Fit::CenterCrop,
+        };
+        let n = Plan::new((4032, 3024), Transform::default(), None, small).unwrap();
+        assert_eq!(n.dct_numerator(), 2);
     }
 
     #[test]

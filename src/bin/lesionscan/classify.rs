@@ -81,6 +81,7 @@ pub(crate) fn run(args: &ClassifyArgs) -> CmdResult {
         roi: args.roi,
         rotation: Rotation::from_degrees(args.rotation)
             .map_err(|e| Failure::input(e.to_string()))?,
+        ..Default::default()
     };
     let patient = args.patient.patient();
     let stdout = std::io::stdout();
