@@ -61,10 +61,12 @@ fn detail_copy_is_the_luma_of_the_model_view_when_both_have_the_same_size() {
                 height: 0.6,
             }),
             rotation: Rotation::R90,
+            ..Default::default()
         },
         ImageOptions {
             roi: None,
             rotation: Rotation::R270,
+            ..Default::default()
         },
     ] {
         let prepared = prepare_encoded(&photo, &options, square(side)).expect("prepares");
