@@ -7,8 +7,8 @@ use clap::Args;
 use lesionscan::{ImageOptions, Timings};
 use serde_json::json;
 
-use crate::cli::{CmdResult, Failure, ModelArgs, PatientArgs};
-use crate::model_source::read;
+use crate::common::{read, CmdResult, Failure, ModelArgs, PatientArgs};
+use crate::model_source;
 
 #[derive(Args, Debug)]
 pub(crate) struct BenchArgs {
@@ -89,7 +89,7 @@ pub(crate) fn run(args: &BenchArgs) -> CmdResult {
         None => synthetic_jpeg()?,
     };
     let load_start = Instant::now();
-    let classifier = args.model.load(args.model.options())?;
+    let classifier = model_source::load(&args.model, args.model.options())?;
     let load_ms = load_start.elapsed().as_secs_f64() * 1000.0;
     let options = ImageOptions::default();
     let patient = args.patient.patient();

@@ -5,10 +5,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 use lesionscan::{Classification, ImageOptions, Roi, Rotation, DISCLAIMER};
-use serde::Serialize;
 
-use crate::cli::{CmdResult, Failure, ModelArgs, PatientArgs};
-use crate::model_source::read;
+use crate::common::{read, CmdResult, Failure, ModelArgs, PatientArgs, ResultJson};
+use crate::{model_source, native_stderr};
 
 #[derive(Args, Debug)]
 pub(crate) struct ClassifyArgs {
@@ -62,21 +61,12 @@ fn parse_rotation_degrees(s: &str) -> Result<i32, String> {
         .map_err(|e| e.to_string())
 }
 
-/// The JSON line for one picture.
-#[derive(Serialize)]
-struct JsonLine<'a> {
-    file: String,
-    #[serde(flatten)]
-    result: &'a Classification,
-    disclaimer: &'static str,
-}
-
 pub(crate) fn run(args: &ClassifyArgs) -> CmdResult {
     let mut options = args.model.options();
     if let Some(max) = args.max_results {
         options = options.with_max_results(max);
     }
-    let classifier = args.model.load(options)?;
+    let classifier = model_source::load(&args.model, options)?;
     let image_options = ImageOptions {
         roi: args.roi,
         rotation: Rotation::from_degrees(args.rotation)
@@ -96,12 +86,8 @@ pub(crate) fn run(args: &ClassifyArgs) -> CmdResult {
             Ok(result) => {
                 let mut out = stdout.lock();
                 let written = if args.json {
-                    let line = JsonLine {
-                        file: path.display().to_string(),
-                        result: &result,
-                        disclaimer: DISCLAIMER,
-                    };
-                    serde_json::to_string(&line)
+                    let file = path.display().to_string();
+                    serde_json::to_string(&ResultJson::new(&file, &result))
                         .map_err(std::io::Error::other)
                         .and_then(|text| writeln!(out, "{text}"))
                 } else {
@@ -110,7 +96,7 @@ pub(crate) fn run(args: &ClassifyArgs) -> CmdResult {
                 written.map_err(|e| Failure::other(format!("cannot write output: {e}")))?;
             }
             Err(failure) => {
-                crate::native_stderr::line(&format!(
+                native_stderr::line(&format!(
                     "lesionscan: {}",
                     failure.message.replace('\n', " ")
                 ));

@@ -2,9 +2,9 @@
 
 use clap::Args;
 use lesionscan::{ModelInfo, TensorInfo, DISCLAIMER};
-use serde_json::{json, Value};
 
-use crate::cli::{CmdResult, Failure, ModelArgs};
+use crate::common::{model_info_json, CmdResult, Failure, ModelArgs};
+use crate::model_source;
 
 #[derive(Args, Debug)]
 pub(crate) struct InfoArgs {
@@ -13,15 +13,6 @@ pub(crate) struct InfoArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
-}
-
-fn tensor_json(t: &TensorInfo) -> Value {
-    json!({
-        "name": t.name,
-        "shape": t.shape,
-        "dtype": t.dtype.name(),
-        "quantization": t.quantization.map(|q| json!({"scale": q.scale, "zero_point": q.zero_point})),
-    })
 }
 
 fn tensor_line(t: &TensorInfo) -> String {
@@ -38,19 +29,10 @@ fn tensor_line(t: &TensorInfo) -> String {
 }
 
 pub(crate) fn run(args: &InfoArgs) -> CmdResult {
-    let classifier = args.model.load(args.model.options())?;
+    let classifier = model_source::load(&args.model, args.model.options())?;
     let info: ModelInfo = classifier.model_info();
     if args.json {
-        let card = serde_json::to_value(&info.card).map_err(|e| Failure::other(e.to_string()))?;
-        let value = json!({
-            "card": card,
-            "inputs": info.inputs.iter().map(tensor_json).collect::<Vec<_>>(),
-            "outputs": info.outputs.iter().map(tensor_json).collect::<Vec<_>>(),
-            "engine": info.engine,
-            "accelerator": info.accelerator.name(),
-            "disclaimer": DISCLAIMER,
-        });
-        println!("{value}");
+        println!("{}", model_info_json(&info)?);
         return Ok(());
     }
     let card = &info.card;

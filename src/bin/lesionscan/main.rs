@@ -5,12 +5,12 @@
 mod bench;
 mod classify;
 mod cli;
+mod common;
 mod eval;
 mod info;
-mod metrics;
 mod model_source;
 mod native_stderr;
-mod plot;
+mod serve;
 
 fn main() {
     std::process::exit(cli::run());

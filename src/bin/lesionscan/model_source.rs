@@ -1,14 +1,14 @@
 //! Where the model comes from: `--model/--card`, or the default built into the binary.
 
-use std::path::Path;
+use lesionscan::{Classifier, ClassifierOptions};
 
-use crate::cli::{Failure, ModelArgs};
+use crate::common::{read, Failure, ModelArgs};
 
 /// Model bytes, card text, and a label for messages.
-pub(crate) struct ModelSource {
-    pub(crate) model: Vec<u8>,
-    pub(crate) card: String,
-    pub(crate) label: String,
+struct ModelSource {
+    model: Vec<u8>,
+    card: String,
+    label: String,
 }
 
 /// The default model compiled into the CLI (`models/DEFAULT_MODEL` names it).
@@ -29,7 +29,14 @@ fn builtin() -> Option<ModelSource> {
     None
 }
 
-pub(crate) fn resolve(args: &ModelArgs) -> Result<ModelSource, Failure> {
+/// Loads the model `args` name (or the built-in one) with `options`.
+pub(crate) fn load(args: &ModelArgs, options: ClassifierOptions) -> Result<Classifier, Failure> {
+    let source = resolve(args)?;
+    Classifier::from_bytes(&source.model, &source.card, options)
+        .map_err(|e| Failure::from_error(&format!("cannot load model {}", source.label), &e))
+}
+
+fn resolve(args: &ModelArgs) -> Result<ModelSource, Failure> {
     let Some(model_path) = &args.model else {
         if args.card.is_some() {
             return Err(Failure::input("--card needs --model"));
@@ -55,9 +62,4 @@ pub(crate) fn resolve(args: &ModelArgs) -> Result<ModelSource, Failure> {
         card,
         label: model_path.display().to_string(),
     })
-}
-
-pub(crate) fn read(path: &Path, what: &str) -> Result<Vec<u8>, Failure> {
-    std::fs::read(path)
-        .map_err(|e| Failure::input(format!("cannot read {what} {}: {e}", path.display())))
 }

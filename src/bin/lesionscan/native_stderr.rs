@@ -40,6 +40,13 @@ pub(crate) fn init() {
     let _ = OWN_STDERR.set(Mutex::new(own));
 }
 
+/// Ignores SIGPIPE again, for the server: a client that disconnects while its answer is
+/// being written then costs an error on that socket instead of ending the process.
+pub(crate) fn ignore_sigpipe() {
+    // SAFETY: setting a signal disposition to "ignore" is always sound.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+}
+
 /// Writes one line to the real stderr.
 pub(crate) fn line(message: &str) {
     match OWN_STDERR.get() {
