@@ -74,9 +74,7 @@ pub(crate) fn run(args: &ServeArgs) -> CmdResult {
     let target = TargetSize {
         width: input.width,
         height: input.height,
-        fit: input
-            .fit()
-            .map_err(|e| Failure::from_error("model card", &e))?,
+        fit: input.fit(),
     };
     let model_id = classifier.card().id.clone();
     let max_upload = args.max_upload_mb as usize * 1024 * 1024;
