@@ -157,7 +157,9 @@
     const top = categories[0];
     $("top").textContent = top
       ? "Most probable: " + top.name + " (" + top.code + "), " + percent(top.probability)
-      : "No class passed the filters.";
+      : data.quality && data.quality.usable === false
+        ? "Not classified: the picture is not good enough to judge (see its quality below)."
+        : "No class passed the filters.";
     $("malignant").textContent =
       "Malignant classes together: " + percent(data.malignant_probability);
     renderQuality(data.quality);
