@@ -45,9 +45,8 @@ fn node_modules() -> PathBuf {
 }
 
 fn required() -> bool {
-    let set = |name: &str| {
-        std::env::var(name).is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
-    };
+    let set =
+        |name: &str| std::env::var(name).is_ok_and(|v| !v.is_empty() && v != "0" && v != "false");
     set("LESIONSCAN_REQUIRE_BROWSER") || set("CI")
 }
 
@@ -78,7 +77,10 @@ fn the_page_classifies_a_dropped_photo_in_headless_chromium() {
             "SKIPPED: the browser test needs {}; run scripts/setup",
             missing.join(", ")
         );
-        assert!(!required(), "{message} (LESIONSCAN_REQUIRE_BROWSER or CI is set)");
+        assert!(
+            !required(),
+            "{message} (LESIONSCAN_REQUIRE_BROWSER or CI is set)"
+        );
         eprintln!("{message}");
         return;
     }
@@ -90,15 +92,31 @@ fn the_page_classifies_a_dropped_photo_in_headless_chromium() {
     let model = model.to_str().expect("utf-8 path");
     let fields = ["--age", "45", "--sex", "female", "--site", "back"];
     let out = Command::new(env!("CARGO_BIN_EXE_lesionscan"))
-        .args(["classify", "--json", "--accelerator", "cpu", "--model", model])
+        .args([
+            "classify",
+            "--json",
+            "--accelerator",
+            "cpu",
+            "--model",
+            model,
+        ])
         .args(fields)
         .arg(PHOTO)
         .output()
         .expect("classify runs");
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let expected: Value = serde_json::from_slice(&out.stdout).expect("json");
-    let top = expected["categories"][0]["code"].as_str().expect("top code");
-    let probability = expected["categories"][0]["probability"].as_f64().expect("p");
+    let top = expected["categories"][0]["code"]
+        .as_str()
+        .expect("top code");
+    let probability = expected["categories"][0]["probability"]
+        .as_f64()
+        .expect("p");
 
     let server = Server::start(&["--model", model, "--accelerator", "cpu"]);
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser");
@@ -106,7 +124,10 @@ fn the_page_classifies_a_dropped_photo_in_headless_chromium() {
     let mut child = Command::new(node)
         .arg(Path::new(ROOT).join("tests/browser/page.cjs"))
         .env("NODE_PATH", node_modules())
-        .env("LESIONSCAN_URL", format!("http://127.0.0.1:{}/", server.port))
+        .env(
+            "LESIONSCAN_URL",
+            format!("http://127.0.0.1:{}/", server.port),
+        )
         .env("LESIONSCAN_PICTURE", Path::new(ROOT).join(PHOTO))
         .env("LESIONSCAN_SCREENSHOTS", &shots)
         .env("LESIONSCAN_CHROMIUM", &chromium)

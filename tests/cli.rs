@@ -370,7 +370,170 @@ fn eval_reports_numbers_computable_by_hand() {
     assert_eq!(total, 4);
 
     let figure = image::open(&png).expect("the plot is a PNG");
-    assert_eq!((figure.width(), figure.height()), (1200, 560));
+    assert_eq!((figure.width(), figure.height()), (1200, 1100));
+}
+
+/// The AUC as the share of (positive, negative) pairs the positive wins, ties half.
+fn pairwise_auc(positives: &[f64], negatives: &[f64]) -> f64 {
+    let mut wins = 0.0;
+    for p in positives {
+        for n in negatives {
+            wins += if p > n {
+                1.0
+            } else if p == n {
+                0.5
+            } else {
+                0.0
+            };
+        }
+    }
+    wins / (positives.len() * negatives.len()) as f64
+}
+
+#[test]
+fn eval_reads_isic_ground_truth_and_writes_the_submission_format() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let photo = image::open(PHOTO).expect("photo").to_rgb8();
+    let corners = [
+        (0, 0),
+        (700, 500),
+        (1100, 900),
+        (300, 900),
+        (900, 100),
+        (500, 300),
+    ];
+    let ids = [
+        "ISIC_0000001",
+        "ISIC_0000002",
+        "ISIC_0000003",
+        "ISIC_0000004",
+        "ISIC_0000005",
+        "ISIC_0035068",
+    ];
+    for ((x, y), id) in corners.iter().zip(ids) {
+        let crop = image::imageops::crop_imm(&photo, *x, *y, 400, 400).to_image();
+        crop.save(dir.path().join(format!("{id}.png")))
+            .expect("save");
+    }
+    // Two mel, two nv, one bcc (weighted 0), and ISIC_0035068, which the official scorer
+    // always leaves out.
+    let truth = [
+        ("ISIC_0000001", "MEL", 1.0),
+        ("ISIC_0000002", "NV", 1.0),
+        ("ISIC_0000003", "MEL", 1.0),
+        ("ISIC_0000004", "NV", 1.0),
+        ("ISIC_0000005", "BCC", 0.0),
+        ("ISIC_0035068", "MEL", 1.0),
+    ];
+    let columns = ["MEL", "NV", "BCC", "AKIEC", "BKL", "DF", "VASC"];
+    let mut csv = String::from("image,MEL,NV,BCC,AKIEC,BKL,DF,VASC,score_weight\n");
+    for (id, class, weight) in truth {
+        let onehot: Vec<&str> = columns
+            .iter()
+            .map(|c| if *c == class { "1.0" } else { "0.0" })
+            .collect();
+        csv.push_str(&format!("{id},{},{weight:.1}\n", onehot.join(",")));
+    }
+    let truth_path = dir.path().join("truth.csv");
+    std::fs::write(&truth_path, csv).expect("csv");
+    let submission = dir.path().join("submission.csv");
+    let png = dir.path().join("eval.png");
+    let out = lesionscan(&[
+        "eval",
+        "--json",
+        "--model",
+        MODEL,
+        "--csv",
+        truth_path.to_str().expect("utf-8"),
+        "--images",
+        dir.path().to_str().expect("utf-8"),
+        "--predictions",
+        submission.to_str().expect("utf-8"),
+        "--plot",
+        png.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["ground_truth"], "isic2018_ground_truth");
+    assert_eq!(v["evaluated"], 4);
+    assert_eq!(v["not_scored"], 2);
+
+    // The submission: the ISIC header, every classified picture (weighted or not).
+    let text = std::fs::read_to_string(&submission).expect("submission");
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("image,MEL,NV,BCC,AKIEC,BKL,DF,VASC"));
+    let rows: Vec<(String, Vec<f64>)> = lines
+        .map(|line| {
+            let mut fields = line.split(',');
+            let id = fields.next().expect("image").to_string();
+            (id, fields.map(|f| f.parse().expect("a number")).collect())
+        })
+        .collect();
+    assert_eq!(rows.iter().map(|r| r.0.as_str()).collect::<Vec<_>>(), ids);
+    for (id, p) in &rows {
+        assert_eq!(p.len(), 7);
+        assert!(p.iter().all(|x| (0.0..=1.0).contains(x)), "{id}: {p:?}");
+        assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-4, "{id}: {p:?}");
+    }
+    // The same probabilities `classify --json` gives (no patient data in ISIC truth).
+    let first = lesionscan(&[
+        "classify",
+        "--json",
+        "--model",
+        MODEL,
+        dir.path().join("ISIC_0000001.png").to_str().expect("utf-8"),
+    ]);
+    let c: Value = serde_json::from_slice(&first.stdout).expect("json");
+    for category in c["categories"].as_array().expect("categories") {
+        let code = category["code"]
+            .as_str()
+            .expect("code")
+            .to_ascii_uppercase();
+        let column = columns.iter().position(|c| *c == code).expect("column");
+        // classify --json prints the f32; the submission its exact f64 value.
+        let printed = category["probability"].as_f64().expect("p") as f32;
+        assert_eq!(rows[0].1[column] as f32, printed, "{code}");
+    }
+
+    // AUC of mel and nv by hand over the four scored pictures.
+    let scored = &rows[..4];
+    let classes = ["MEL", "NV", "MEL", "NV"];
+    let isic = &v["isic"];
+    for (code, column) in [("mel", 0), ("nv", 1)] {
+        let (pos, neg): (Vec<_>, Vec<_>) = scored
+            .iter()
+            .zip(classes)
+            .partition(|(_, class)| class.eq_ignore_ascii_case(code));
+        let p: Vec<f64> = pos.iter().map(|(r, _)| r.1[column]).collect();
+        let n: Vec<f64> = neg.iter().map(|(r, _)| r.1[column]).collect();
+        let reported = isic["classes"]
+            .as_array()
+            .expect("classes")
+            .iter()
+            .find(|c| c["code"] == code)
+            .expect("class");
+        let auc = reported["auc"].as_f64().expect("auc");
+        assert!((auc - pairwise_auc(&p, &n)).abs() < 1e-12, "{code}: {auc}");
+        // Sensitivity at probability > 0.5, by hand.
+        let sensitivity = p.iter().filter(|x| **x > 0.5).count() as f64 / p.len() as f64;
+        assert_eq!(
+            reported["sensitivity"].as_f64(),
+            Some(sensitivity),
+            "{code}"
+        );
+    }
+    // Classes without examples have no AUC, and the set is flagged incomplete.
+    let bcc = &isic["classes"][1];
+    assert_eq!(bcc["code"], "bcc");
+    assert!(bcc["auc"].is_null() && bcc["sensitivity"].is_null());
+    assert_eq!(isic["complete"], false);
+    let figure = image::open(&png).expect("the plot is a PNG");
+    assert_eq!((figure.width(), figure.height()), (1200, 1100));
 }
 
 #[test]

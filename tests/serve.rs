@@ -27,12 +27,24 @@ fn server() -> Server {
 /// What `lesionscan classify --json` prints for the photo with these extra flags.
 fn cli_json(flags: &[&str]) -> Value {
     let out = Command::new(env!("CARGO_BIN_EXE_lesionscan"))
-        .args(["classify", "--json", "--accelerator", "cpu", "--model", MODEL])
+        .args([
+            "classify",
+            "--json",
+            "--accelerator",
+            "cpu",
+            "--model",
+            MODEL,
+        ])
         .args(flags)
         .arg(PHOTO)
         .output()
         .expect("runs");
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("json")
 }
 
@@ -56,7 +68,11 @@ fn photo_form() -> Form {
 fn assert_still_answers(server: &Server, after: &str) {
     let reply = server.post_form(&photo_form());
     assert_eq!(reply.status, 200, "after {after}: {}", reply.text());
-    assert_eq!(reply.json()["categories"].as_array().map(Vec::len), Some(7), "after {after}");
+    assert_eq!(
+        reply.json()["categories"].as_array().map(Vec::len),
+        Some(7),
+        "after {after}"
+    );
 }
 
 #[test]
@@ -64,7 +80,9 @@ fn classify_answers_with_the_json_of_classify_json_plus_the_preview_the_model_sa
     let server = server();
     let reply = server.post_form(&photo_form());
     assert_eq!(reply.status, 200, "{}", reply.text());
-    assert!(reply.header("content-type").is_some_and(|t| t.starts_with("application/json")));
+    assert!(reply
+        .header("content-type")
+        .is_some_and(|t| t.starts_with("application/json")));
     assert_eq!(reply.header("cache-control"), Some("no-store"));
     let v = reply.json();
 
@@ -96,20 +114,32 @@ fn classify_answers_with_the_json_of_classify_json_plus_the_preview_the_model_sa
             .expect("prepares");
     assert_eq!(
         (preview["width"].as_u64(), preview["height"].as_u64()),
-        (Some(u64::from(target.width)), Some(u64::from(target.height)))
+        (
+            Some(u64::from(target.width)),
+            Some(u64::from(target.height))
+        )
     );
     assert_eq!(
-        (preview["source_width"].as_u64(), preview["source_height"].as_u64()),
+        (
+            preview["source_width"].as_u64(),
+            preview["source_height"].as_u64()
+        ),
         (Some(1528), Some(1360))
     );
     let url = preview["data_url"].as_str().expect("data url");
     let png = base64::engine::general_purpose::STANDARD
-        .decode(url.strip_prefix("data:image/png;base64,").expect("a PNG data URL"))
+        .decode(
+            url.strip_prefix("data:image/png;base64,")
+                .expect("a PNG data URL"),
+        )
         .expect("base64");
     let shown = image::load_from_memory_with_format(&png, image::ImageFormat::Png)
         .expect("PNG")
         .to_rgb8();
-    assert_eq!((shown.width(), shown.height()), (target.width, target.height));
+    assert_eq!(
+        (shown.width(), shown.height()),
+        (target.width, target.height)
+    );
     let expected: Vec<u8> = prepared.rgb.iter().map(|v| v.round() as u8).collect();
     assert_eq!(shown.as_raw(), &expected);
 }
@@ -149,10 +179,19 @@ fn patient_fields_reach_the_model_exactly_as_the_cli_flags_do() {
     assert_eq!(verdict(&with.json()), verdict(&cli_with));
 
     // Blank fields (what a browser sends for untouched inputs) mean "not given".
-    let blank = server.post_form(&photo_form().text("age", "").text("sex", "").text("site", ""));
+    let blank = server.post_form(
+        &photo_form()
+            .text("age", "")
+            .text("sex", "")
+            .text("site", ""),
+    );
     assert_eq!(blank.status, 200, "{}", blank.text());
     assert_eq!(verdict(&blank.json()), verdict(&cli_json(&[])));
-    assert_ne!(verdict(&with.json()), verdict(&blank.json()), "the fields changed nothing");
+    assert_ne!(
+        verdict(&with.json()),
+        verdict(&blank.json()),
+        "the fields changed nothing"
+    );
 }
 
 #[test]
@@ -165,22 +204,142 @@ fn bad_requests_get_typed_json_errors_and_the_server_keeps_answering() {
     let cut_form = &form_body[..form_body.len() / 2];
     let no_boundary = "multipart/form-data";
 
-    type Case<'a> = (&'a str, &'a str, &'a str, Vec<(&'a str, String)>, Vec<u8>, u16, &'a str);
+    type Case<'a> = (
+        &'a str,
+        &'a str,
+        &'a str,
+        Vec<(&'a str, String)>,
+        Vec<u8>,
+        u16,
+        &'a str,
+    );
     let cases: Vec<Case> = vec![
-        ("garbage raw", "POST", "/api/classify", vec![("Content-Type", "image/png".into())], garbage.clone(), 400, "invalid_image"),
-        ("truncated JPEG", "POST", "/api/classify", vec![("Content-Type", "image/jpeg".into())], truncated.to_vec(), 400, "invalid_image"),
-        ("empty body", "POST", "/api/classify", vec![], vec![], 400, "missing_image"),
-        ("empty raw picture", "POST", "/api/classify", vec![("Content-Type", "image/jpeg".into())], vec![], 400, "missing_image"),
-        ("text body", "POST", "/api/classify", vec![("Content-Type", "text/plain".into())], b"hello".to_vec(), 415, "not_an_image"),
-        ("JSON body", "POST", "/api/classify", vec![("Content-Type", "application/json".into())], b"{}".to_vec(), 415, "not_an_image"),
-        ("form without a boundary", "POST", "/api/classify", vec![("Content-Type", no_boundary.into())], form_body.clone(), 400, "invalid_field"),
-        ("form cut in the middle", "POST", "/api/classify", vec![("Content-Type", form_type.clone())], cut_form.to_vec(), 400, "invalid_field"),
-        ("fields in the address of a form", "POST", "/api/classify?age=40", vec![("Content-Type", form_type.clone())], form_body.clone(), 400, "invalid_field"),
-        ("bad query field", "POST", "/api/classify?age=old", vec![("Content-Type", "image/jpeg".into())], photo.clone(), 400, "invalid_field"),
-        ("unknown query field", "POST", "/api/classify?name=Jane", vec![("Content-Type", "image/jpeg".into())], photo.clone(), 400, "invalid_field"),
-        ("unknown address", "GET", "/etc/passwd", vec![], vec![], 404, "not_found"),
-        ("wrong method", "GET", "/api/classify", vec![], vec![], 405, "method_not_allowed"),
-        ("another machine's name", "GET", "/api/model", vec![("Host", "evil.example:80".into())], vec![], 403, "wrong_host"),
+        (
+            "garbage raw",
+            "POST",
+            "/api/classify",
+            vec![("Content-Type", "image/png".into())],
+            garbage.clone(),
+            400,
+            "invalid_image",
+        ),
+        (
+            "truncated JPEG",
+            "POST",
+            "/api/classify",
+            vec![("Content-Type", "image/jpeg".into())],
+            truncated.to_vec(),
+            400,
+            "invalid_image",
+        ),
+        (
+            "empty body",
+            "POST",
+            "/api/classify",
+            vec![],
+            vec![],
+            400,
+            "missing_image",
+        ),
+        (
+            "empty raw picture",
+            "POST",
+            "/api/classify",
+            vec![("Content-Type", "image/jpeg".into())],
+            vec![],
+            400,
+            "missing_image",
+        ),
+        (
+            "text body",
+            "POST",
+            "/api/classify",
+            vec![("Content-Type", "text/plain".into())],
+            b"hello".to_vec(),
+            415,
+            "not_an_image",
+        ),
+        (
+            "JSON body",
+            "POST",
+            "/api/classify",
+            vec![("Content-Type", "application/json".into())],
+            b"{}".to_vec(),
+            415,
+            "not_an_image",
+        ),
+        (
+            "form without a boundary",
+            "POST",
+            "/api/classify",
+            vec![("Content-Type", no_boundary.into())],
+            form_body.clone(),
+            400,
+            "invalid_field",
+        ),
+        (
+            "form cut in the middle",
+            "POST",
+            "/api/classify",
+            vec![("Content-Type", form_type.clone())],
+            cut_form.to_vec(),
+            400,
+            "invalid_field",
+        ),
+        (
+            "fields in the address of a form",
+            "POST",
+            "/api/classify?age=40",
+            vec![("Content-Type", form_type.clone())],
+            form_body.clone(),
+            400,
+            "invalid_field",
+        ),
+        (
+            "bad query field",
+            "POST",
+            "/api/classify?age=old",
+            vec![("Content-Type", "image/jpeg".into())],
+            photo.clone(),
+            400,
+            "invalid_field",
+        ),
+        (
+            "unknown query field",
+            "POST",
+            "/api/classify?name=Jane",
+            vec![("Content-Type", "image/jpeg".into())],
+            photo.clone(),
+            400,
+            "invalid_field",
+        ),
+        (
+            "unknown address",
+            "GET",
+            "/etc/passwd",
+            vec![],
+            vec![],
+            404,
+            "not_found",
+        ),
+        (
+            "wrong method",
+            "GET",
+            "/api/classify",
+            vec![],
+            vec![],
+            405,
+            "method_not_allowed",
+        ),
+        (
+            "another machine's name",
+            "GET",
+            "/api/model",
+            vec![("Host", "evil.example:80".into())],
+            vec![],
+            403,
+            "wrong_host",
+        ),
     ];
     for (what, method, path, headers, body, status, kind) in cases {
         let headers: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
@@ -190,17 +349,72 @@ fn bad_requests_get_typed_json_errors_and_the_server_keeps_answering() {
     }
 
     let forms: Vec<(&str, Form, u16, &str)> = vec![
-        ("garbage in the form", Form::new().file("image", "x.jpg", "image/jpeg", &garbage), 400, "invalid_image"),
-        ("no image field", Form::new().text("age", "40"), 400, "missing_image"),
-        ("empty image field", Form::new().file("image", "a.jpg", "image/jpeg", b""), 400, "missing_image"),
-        ("picture in the wrong field", Form::new().file("file", "a.jpg", "image/jpeg", &photo), 400, "invalid_field"),
-        ("two pictures", photo_form().file("image", "b.jpg", "image/jpeg", &photo), 400, "invalid_field"),
-        ("a text file as the picture", Form::new().file("image", "notes.txt", "text/plain", b"hello"), 415, "not_an_image"),
-        ("age in words", photo_form().text("age", "forty"), 400, "invalid_field"),
-        ("age out of range", photo_form().text("age", "200"), 400, "invalid_field"),
-        ("unknown sex", photo_form().text("sex", "x"), 400, "invalid_field"),
-        ("unknown site", photo_form().text("site", "elbow"), 400, "invalid_field"),
-        ("unknown field", photo_form().text("patient_name", "Jane"), 400, "invalid_field"),
+        (
+            "garbage in the form",
+            Form::new().file("image", "x.jpg", "image/jpeg", &garbage),
+            400,
+            "invalid_image",
+        ),
+        (
+            "no image field",
+            Form::new().text("age", "40"),
+            400,
+            "missing_image",
+        ),
+        (
+            "empty image field",
+            Form::new().file("image", "a.jpg", "image/jpeg", b""),
+            400,
+            "missing_image",
+        ),
+        (
+            "picture in the wrong field",
+            Form::new().file("file", "a.jpg", "image/jpeg", &photo),
+            400,
+            "invalid_field",
+        ),
+        (
+            "two pictures",
+            photo_form().file("image", "b.jpg", "image/jpeg", &photo),
+            400,
+            "invalid_field",
+        ),
+        (
+            "a text file as the picture",
+            Form::new().file("image", "notes.txt", "text/plain", b"hello"),
+            415,
+            "not_an_image",
+        ),
+        (
+            "age in words",
+            photo_form().text("age", "forty"),
+            400,
+            "invalid_field",
+        ),
+        (
+            "age out of range",
+            photo_form().text("age", "200"),
+            400,
+            "invalid_field",
+        ),
+        (
+            "unknown sex",
+            photo_form().text("sex", "x"),
+            400,
+            "invalid_field",
+        ),
+        (
+            "unknown site",
+            photo_form().text("site", "elbow"),
+            400,
+            "invalid_field",
+        ),
+        (
+            "unknown field",
+            photo_form().text("patient_name", "Jane"),
+            400,
+            "invalid_field",
+        ),
     ];
     for (what, form, status, kind) in forms {
         let (t, b) = form.encode();
@@ -212,8 +426,20 @@ fn bad_requests_get_typed_json_errors_and_the_server_keeps_answering() {
         .is_some_and(|m| m.contains("\"image\"")));
 }
 
-fn check_form(server: &Server, what: &str, content_type: &str, body: &[u8], status: u16, kind: &str) {
-    let reply = server.request("POST", "/api/classify", &[("Content-Type", content_type)], body);
+fn check_form(
+    server: &Server,
+    what: &str,
+    content_type: &str,
+    body: &[u8],
+    status: u16,
+    kind: &str,
+) {
+    let reply = server.request(
+        "POST",
+        "/api/classify",
+        &[("Content-Type", content_type)],
+        body,
+    );
     check_error(&reply, what, status, kind);
     assert_still_answers(server, what);
 }
@@ -223,8 +449,15 @@ fn check_error(reply: &server::Reply, what: &str, status: u16, kind: &str) {
     let v = reply.json();
     assert_eq!(v["error"]["kind"], kind, "{what}: {v}");
     let message = v["error"]["message"].as_str().unwrap_or_default();
-    assert!(message.len() > 10, "{what}: a message that says what was wrong: {v}");
-    assert_eq!(v.as_object().map(|o| o.len()), Some(1), "{what}: only the error: {v}");
+    assert!(
+        message.len() > 10,
+        "{what}: a message that says what was wrong: {v}"
+    );
+    assert_eq!(
+        v.as_object().map(|o| o.len()),
+        Some(1),
+        "{what}: only the error: {v}"
+    );
 }
 
 #[test]
@@ -236,13 +469,20 @@ fn oversize_uploads_get_413_naming_the_limit_however_they_arrive() {
         let v = reply.json();
         assert_eq!(v["error"]["kind"], "too_large", "{what}");
         assert!(
-            v["error"]["message"].as_str().is_some_and(|m| m.contains("1 MiB")),
+            v["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("1 MiB")),
             "{what}: the message names the limit: {v}"
         );
     };
     // Announced by Content-Length.
     check(
-        server.request("POST", "/api/classify", &[("Content-Type", "image/jpeg")], &big),
+        server.request(
+            "POST",
+            "/api/classify",
+            &[("Content-Type", "image/jpeg")],
+            &big,
+        ),
         "raw",
     );
     assert_still_answers(&server, "raw");
@@ -251,7 +491,10 @@ fn oversize_uploads_get_413_naming_the_limit_however_they_arrive() {
         server.request(
             "POST",
             "/api/classify",
-            &[("Content-Type", "image/jpeg"), ("Transfer-Encoding", "chunked")],
+            &[
+                ("Content-Type", "image/jpeg"),
+                ("Transfer-Encoding", "chunked"),
+            ],
             &big,
         ),
         "chunked",
@@ -268,7 +511,10 @@ fn oversize_uploads_get_413_naming_the_limit_however_they_arrive() {
         server.request(
             "POST",
             "/api/classify",
-            &[("Content-Type", "image/jpeg"), ("Content-Length", "999999999")],
+            &[
+                ("Content-Type", "image/jpeg"),
+                ("Content-Length", "999999999"),
+            ],
             b"",
         ),
         "declared length",
@@ -290,10 +536,18 @@ fn sixteen_concurrent_clients_get_identical_answers() {
                 scope.spawn(move || {
                     // Half send forms, half raw pictures.
                     let reply = if i % 2 == 0 {
-                        let (t, b) = Form::new().file("image", "m.jpg", "image/jpeg", photo).encode();
+                        let (t, b) = Form::new()
+                            .file("image", "m.jpg", "image/jpeg", photo)
+                            .encode();
                         request(port, "POST", "/api/classify", &[("Content-Type", &t)], &b)
                     } else {
-                        request(port, "POST", "/api/classify", &[("Content-Type", "image/jpeg")], photo)
+                        request(
+                            port,
+                            "POST",
+                            "/api/classify",
+                            &[("Content-Type", "image/jpeg")],
+                            photo,
+                        )
                     };
                     assert_eq!(reply.status, 200, "client {i}: {}", reply.text());
                     let v = reply.json();
@@ -301,7 +555,10 @@ fn sixteen_concurrent_clients_get_identical_answers() {
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().expect("client")).collect()
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("client"))
+            .collect()
     });
     for (i, answer) in answers.iter().enumerate() {
         assert_eq!(answer, &answers[0], "client {i} differs");
@@ -337,8 +594,11 @@ fn clients_that_hang_up_early_do_not_stop_the_server() {
     for _ in 0..3 {
         use std::io::Write;
         let mut stream = std::net::TcpStream::connect(("127.0.0.1", server.port)).expect("connect");
-        let mut payload = format!("GET /api/model HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n\r\n", server.port)
-            .into_bytes();
+        let mut payload = format!(
+            "GET /api/model HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n\r\n",
+            server.port
+        )
+        .into_bytes();
         payload.extend_from_slice(
             format!(
                 "POST /api/classify HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Type: image/jpeg\r\nContent-Length: {}\r\n\r\n",
@@ -353,7 +613,9 @@ fn clients_that_hang_up_early_do_not_stop_the_server() {
         std::thread::sleep(std::time::Duration::from_millis(300));
     }
     // Nonsense instead of HTTP.
-    let reply = std::panic::catch_unwind(|| send_raw(server.port, b"\x16\x03\x01 not http\r\n\r\n".to_vec()));
+    let reply = std::panic::catch_unwind(|| {
+        send_raw(server.port, b"\x16\x03\x01 not http\r\n\r\n".to_vec())
+    });
     if let Ok(reply) = reply {
         assert_eq!(reply.status / 100, 4, "a client error, if any answer");
     }
@@ -371,7 +633,9 @@ fn model_endpoint_gives_the_card_tensors_and_upload_limit() {
     assert_eq!(v["accelerator"], "cpu");
     assert_eq!(v["inputs"][0]["shape"], serde_json::json!([1, 64, 64, 3]));
     assert_eq!(v["max_upload_bytes"], 32 * 1024 * 1024);
-    assert!(v["disclaimer"].as_str().is_some_and(|d| d.contains("not a medical device")));
+    assert!(v["disclaimer"]
+        .as_str()
+        .is_some_and(|d| d.contains("not a medical device")));
 }
 
 #[test]
@@ -379,17 +643,31 @@ fn the_page_is_self_contained_labelled_and_says_it_is_not_a_diagnosis() {
     let server = server();
     let page = server.get("/");
     assert_eq!(page.status, 200);
-    assert_eq!(page.header("content-type"), Some("text/html; charset=utf-8"));
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
     let csp = page.header("content-security-policy").expect("CSP");
-    assert!(csp.contains("default-src 'none'") && csp.contains("script-src 'self'"), "{csp}");
+    assert!(
+        csp.contains("default-src 'none'") && csp.contains("script-src 'self'"),
+        "{csp}"
+    );
     let html = page.text();
     let script = server.get("/app.js");
     let style = server.get("/app.css");
     assert_eq!(script.status, 200);
     assert_eq!(style.status, 200);
-    assert!(script.header("content-type").is_some_and(|t| t.starts_with("text/javascript")));
-    assert!(style.header("content-type").is_some_and(|t| t.starts_with("text/css")));
-    for (name, text) in [("page", &html), ("script", &script.text()), ("style", &style.text())] {
+    assert!(script
+        .header("content-type")
+        .is_some_and(|t| t.starts_with("text/javascript")));
+    assert!(style
+        .header("content-type")
+        .is_some_and(|t| t.starts_with("text/css")));
+    for (name, text) in [
+        ("page", &html),
+        ("script", &script.text()),
+        ("style", &style.text()),
+    ] {
         for outside in ["http://", "https://", "//cdn", "@import", "fonts.g"] {
             assert!(!text.contains(outside), "{name} refers to {outside}");
         }
@@ -405,7 +683,10 @@ fn the_page_is_self_contained_labelled_and_says_it_is_not_a_diagnosis() {
                 .nth(1)
                 .and_then(|rest| rest.split('"').next())
                 .expect("a control with an id");
-            assert!(html.contains(&format!("<label for=\"{id}\"")), "no label for #{id}");
+            assert!(
+                html.contains(&format!("<label for=\"{id}\"")),
+                "no label for #{id}"
+            );
         }
     }
     // The body-site list is filled in from the library's vocabulary.
@@ -434,7 +715,8 @@ fn uploads_leave_no_file_behind_and_no_patient_detail_in_the_log() {
             .text("site", "scalp"),
     );
     assert_eq!(reply.status, 200, "{}", reply.text());
-    let bad = server.post_form(&Form::new().file("image", "Jane-Doe-2.jpg", "image/jpeg", b"garbage"));
+    let bad =
+        server.post_form(&Form::new().file("image", "Jane-Doe-2.jpg", "image/jpeg", b"garbage"));
     assert_eq!(bad.status, 400);
     let log = server.stop();
     for detail in ["Jane-Doe", "scalp", "JFIF", "Exif"] {
@@ -457,14 +739,19 @@ fn a_busy_port_is_one_line_and_exit_code_2() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.contains(&port) && stderr.contains("already in use"), "{stderr}");
+    assert!(
+        stderr.contains(&port) && stderr.contains("already in use"),
+        "{stderr}"
+    );
     assert!(out.stdout.is_empty());
 }
 
 #[test]
 fn listening_beyond_loopback_needs_allow_remote_and_warns() {
     let out = Command::new(env!("CARGO_BIN_EXE_lesionscan"))
-        .args(["serve", "--model", MODEL, "--port", "0", "--bind", "0.0.0.0"])
+        .args([
+            "serve", "--model", MODEL, "--port", "0", "--bind", "0.0.0.0",
+        ])
         .output()
         .expect("runs");
     assert_eq!(out.status.code(), Some(2));
@@ -473,10 +760,22 @@ fn listening_beyond_loopback_needs_allow_remote_and_warns() {
     assert!(stderr.contains("--allow-remote"), "{stderr}");
 
     let server = Server::start(&["--model", MODEL, "--bind", "0.0.0.0", "--allow-remote"]);
-    assert!(server.banner.contains("http://0.0.0.0:"), "{}", server.banner);
+    assert!(
+        server.banner.contains("http://0.0.0.0:"),
+        "{}",
+        server.banner
+    );
     // Any Host is accepted once remote clients are allowed.
-    let reply = server.request("GET", "/api/model", &[("Host", "lesionscan.clinic.example")], b"");
+    let reply = server.request(
+        "GET",
+        "/api/model",
+        &[("Host", "lesionscan.clinic.example")],
+        b"",
+    );
     assert_eq!(reply.status, 200);
     let log = server.stop();
-    assert!(log.contains("WARNING") && log.contains("unencrypted"), "{log}");
+    assert!(
+        log.contains("WARNING") && log.contains("unencrypted"),
+        "{log}"
+    );
 }

@@ -74,7 +74,13 @@ impl Server {
     }
 
     /// Sends one request (with `Host: 127.0.0.1:PORT`) and reads the whole answer.
-    pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Reply {
         request(self.port, method, path, headers, body)
     }
 
@@ -145,7 +151,13 @@ impl Reply {
 
 /// Sends a request; the body is written from a second thread so that a server that
 /// answers before reading everything (413) is heard rather than deadlocked.
-pub fn request(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+pub fn request(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Reply {
     let mut head = format!("{method} {path} HTTP/1.1\r\nConnection: close\r\n");
     if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("host")) {
         head.push_str(&format!("Host: 127.0.0.1:{port}\r\n"));
@@ -153,7 +165,11 @@ pub fn request(port: u16, method: &str, path: &str, headers: &[(&str, &str)], bo
     let chunked = headers
         .iter()
         .any(|(n, v)| n.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
-    if !chunked && !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("content-length")) {
+    if !chunked
+        && !headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+    {
         head.push_str(&format!("Content-Length: {}\r\n", body.len()));
     }
     for (name, value) in headers {
@@ -198,7 +214,10 @@ fn read_reply(mut stream: TcpStream) -> Reply {
             break at;
         }
         match stream.read(&mut buf) {
-            Ok(0) => panic!("connection closed before an answer: {:?}", String::from_utf8_lossy(&raw)),
+            Ok(0) => panic!(
+                "connection closed before an answer: {:?}",
+                String::from_utf8_lossy(&raw)
+            ),
             Ok(n) => raw.extend_from_slice(&buf[..n]),
             Err(e) => panic!("no answer: {e}; got {:?}", String::from_utf8_lossy(&raw)),
         }
@@ -232,7 +251,11 @@ fn read_reply(mut stream: TcpStream) -> Reply {
         }
     }
     if let Some(n) = length {
-        assert!(body.len() >= n, "answer cut short: {} of {n} bytes", body.len());
+        assert!(
+            body.len() >= n,
+            "answer cut short: {} of {n} bytes",
+            body.len()
+        );
         body.truncate(n);
     }
     if chunked {
@@ -294,7 +317,8 @@ impl Form {
 
     /// A text field.
     pub fn text(mut self, name: &str, value: &str) -> Self {
-        self.parts.push((name.into(), None, value.as_bytes().to_vec()));
+        self.parts
+            .push((name.into(), None, value.as_bytes().to_vec()));
         self
     }
 

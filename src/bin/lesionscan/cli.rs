@@ -40,9 +40,7 @@ fn init_logging() {
     let env = env_logger::Env::new().filter_or("LESIONSCAN_LOG", "warn");
     let _ = env_logger::Builder::from_env(env)
         .format_timestamp(None)
-        .target(env_logger::Target::Pipe(Box::new(
-            native_stderr::OwnStderr,
-        )))
+        .target(env_logger::Target::Pipe(Box::new(native_stderr::OwnStderr)))
         .try_init();
 }
 

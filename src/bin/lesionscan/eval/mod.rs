@@ -122,7 +122,8 @@ pub(crate) fn run(args: &EvalArgs) -> CmdResult {
             continue;
         };
         let result =
-            match classifier.classify_image(&bytes, &ImageOptions::default(), row.patient.as_ref()) {
+            match classifier.classify_image(&bytes, &ImageOptions::default(), row.patient.as_ref())
+            {
                 Ok(result) => result,
                 Err(e) => {
                     log::warn!("{}: {e}", path.display());
@@ -216,7 +217,13 @@ pub(crate) fn run(args: &EvalArgs) -> CmdResult {
         let text = serde_json::to_string(&json).map_err(|e| Failure::other(e.to_string()))?;
         println!("{text}");
     } else {
-        print_text(&report, &isic, &card.id, missing.len() + failed.len(), not_scored);
+        print_text(
+            &report,
+            &isic,
+            &card.id,
+            missing.len() + failed.len(),
+            not_scored,
+        );
     }
     Ok(())
 }
@@ -229,7 +236,13 @@ fn number(value: Option<f64>) -> String {
     value.map_or_else(|| "   n/a".to_string(), |v| format!("{v:>6.4}"))
 }
 
-fn print_text(report: &Report, isic: &IsicReport, model_id: &str, skipped: usize, not_scored: usize) {
+fn print_text(
+    report: &Report,
+    isic: &IsicReport,
+    model_id: &str,
+    skipped: usize,
+    not_scored: usize,
+) {
     let unscored = if not_scored > 0 {
         format!(", {not_scored} classified but weighted 0 by the ground truth")
     } else {
@@ -317,7 +330,14 @@ fn print_isic(isic: &IsicReport) {
         );
     }
     let m = &isic.macro_average;
-    line("macro", m.auc, m.auc_sens_80, m.ap, m.sensitivity, m.specificity);
+    line(
+        "macro",
+        m.auc,
+        m.auc_sens_80,
+        m.ap,
+        m.sensitivity,
+        m.specificity,
+    );
     println!(
         "balanced accuracy       {}  (ISIC: a tie for the top probability counts as wrong)",
         pct(isic.balanced_accuracy)

@@ -84,16 +84,13 @@ fn render(
         &right,
         isic,
         0.8,
-        "ROC above 80% sensitivity (legend: AUC80, at most 0.2)",
+        "ROC above 80% sensitivity (legend: AUC80)",
     )?;
     root.present()?;
     Ok(())
 }
 
-fn confusion(
-    area: &Area<'_>,
-    report: &Report,
-) -> DrawResult {
+fn confusion(area: &Area<'_>, report: &Report) -> DrawResult {
     let n = report.labels.len();
     let labels = report.labels.clone();
     let mut chart = ChartBuilder::on(area)
@@ -150,10 +147,7 @@ fn confusion(
     Ok(())
 }
 
-fn recall_bars(
-    area: &Area<'_>,
-    report: &Report,
-) -> DrawResult {
+fn recall_bars(area: &Area<'_>, report: &Report) -> DrawResult {
     let n = report.classes.len();
     let labels: Vec<String> = report.classes.iter().map(|c| c.code.clone()).collect();
     let mut chart = ChartBuilder::on(area)
@@ -209,12 +203,32 @@ type Area<'a> = DrawingArea<BitMapBackend<'a>, plotters::coord::Shift>;
 
 /// The ROC curves of every class with a curve, from true positive rate `min_tpr` up.
 fn roc_curves(area: &Area<'_>, isic: &IsicReport, min_tpr: f64, caption: &str) -> DrawResult {
+    // The zoomed view stops where the last curve reaches full sensitivity (in tenths).
+    let max_fpr = if min_tpr > 0.0 {
+        let reach_one = isic
+            .classes
+            .iter()
+            .filter_map(|c| c.roc.as_ref())
+            .map(|roc| {
+                roc.fpr
+                    .iter()
+                    .zip(&roc.tpr)
+                    .find(|(_, &t)| t >= 1.0)
+                    .map_or(1.0, |(&f, _)| f)
+            });
+        (reach_one.fold(0.0, f64::max) * 10.0)
+            .ceil()
+            .clamp(1.0, 10.0)
+            / 10.0
+    } else {
+        1.0
+    };
     let mut chart = ChartBuilder::on(area)
         .caption(caption, ("sans-serif", 16))
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(56)
-        .build_cartesian_2d(0f64..1f64, min_tpr..1f64)?;
+        .build_cartesian_2d(0f64..max_fpr, min_tpr..1f64)?;
     chart
         .configure_mesh()
         .x_desc("false positive rate (1 - specificity)")
@@ -229,17 +243,22 @@ fn roc_curves(area: &Area<'_>, isic: &IsicReport, min_tpr: f64, caption: &str) -
         let colour = CLASS_COLOURS[i % CLASS_COLOURS.len()];
         let (Some(roc), Some(value)) = (
             &class.roc,
-            if min_tpr > 0.0 { class.auc_sens_80 } else { class.auc },
+            if min_tpr > 0.0 {
+                class.auc_sens_80
+            } else {
+                class.auc
+            },
         ) else {
             continue;
         };
-        let points = clip_below(roc, min_tpr);
+        let points: Vec<(f64, f64)> = clip_below(roc, min_tpr)
+            .into_iter()
+            .map(|(f, t)| (f.min(max_fpr), t))
+            .collect();
         chart
             .draw_series(LineSeries::new(points, colour.stroke_width(2)))?
             .label(format!("{} {value:.3}", class.code))
-            .legend(move |(x, y)| {
-                PathElement::new([(x, y), (x + 18, y)], colour.stroke_width(3))
-            });
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], colour.stroke_width(3)));
     }
     chart
         .configure_series_labels()
@@ -254,7 +273,12 @@ fn roc_curves(area: &Area<'_>, isic: &IsicReport, min_tpr: f64, caption: &str) -
 /// The curve from where it reaches `min_tpr`, starting with the interpolated point on
 /// that line (the same point AUC80 starts from).
 fn clip_below(roc: &Roc, min_tpr: f64) -> Vec<(f64, f64)> {
-    let points: Vec<(f64, f64)> = roc.fpr.iter().copied().zip(roc.tpr.iter().copied()).collect();
+    let points: Vec<(f64, f64)> = roc
+        .fpr
+        .iter()
+        .copied()
+        .zip(roc.tpr.iter().copied())
+        .collect();
     if min_tpr <= 0.0 {
         return points;
     }

@@ -82,7 +82,10 @@ mod tests {
         // MEL is class 4, NV 5, BCC 1, AKIEC 0, BKL 2, DF 3, VASC 6.
         let read: Vec<f64> = row[1..].iter().map(|v| v.parse().expect("float")).collect();
         assert_eq!(read, [p[4], p[5], p[1], p[0], p[2], p[3], p[6]]);
-        assert!(row[1..].iter().all(|v| v.contains('.') || v.contains('e')), "{row:?}");
+        assert!(
+            row[1..].iter().all(|v| v.contains('.') || v.contains('e')),
+            "{row:?}"
+        );
     }
 
     #[test]

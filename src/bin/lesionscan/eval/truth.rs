@@ -225,7 +225,11 @@ mod tests {
         // Card order: akiec 0, mel 4, nv 5.
         assert_eq!(
             got,
-            [("ISIC_1", 5, true), ("ISIC_2", 0, false), ("ISIC_0035068", 4, false)]
+            [
+                ("ISIC_1", 5, true),
+                ("ISIC_2", 0, false),
+                ("ISIC_0035068", 4, false)
+            ]
         );
         assert!(rows.iter().all(|r| r.patient.is_none()));
     }
@@ -241,13 +245,19 @@ mod tests {
         ] {
             assert!(read_text(&format!("{header}{bad}")).is_err(), "{bad}");
         }
-        assert!(read_text("image,MEL,NV\nISIC_1,1,0\n").is_err(), "missing classes");
+        assert!(
+            read_text("image,MEL,NV\nISIC_1,1,0\n").is_err(),
+            "missing classes"
+        );
         assert!(
             read_text("image,MEL,NV,BCC,AKIEC,BKL,DF,VASC,SCC\nISIC_1,1,0,0,0,0,0,0,0\n").is_err(),
             "a class the model lacks"
         );
         assert!(
-            read_text(&format!("{header}ISIC_1,1,0,0,0,0,0,0\nISIC_1,1,0,0,0,0,0,0\n")).is_err(),
+            read_text(&format!(
+                "{header}ISIC_1,1,0,0,0,0,0,0\nISIC_1,1,0,0,0,0,0,0\n"
+            ))
+            .is_err(),
             "duplicate image"
         );
     }

@@ -45,7 +45,9 @@ pub(crate) async fn read(request: Request, max_picture: usize) -> Result<Upload,
             // An empty request is "no picture" rather than "the wrong kind of content".
             let body = read_body(request.into_body(), max_picture, max_picture).await?;
             if body.is_empty() {
-                return Err(ApiError::missing_image("the request has no picture (empty body)"));
+                return Err(ApiError::missing_image(
+                    "the request has no picture (empty body)",
+                ));
             }
         }
         let sent = if media_type.is_empty() {
@@ -88,7 +90,9 @@ pub(crate) async fn read(request: Request, max_picture: usize) -> Result<Upload,
             set_field(&mut patient, name, value)?;
         }
         if body.is_empty() {
-            return Err(ApiError::missing_image("the request has no picture (empty body)"));
+            return Err(ApiError::missing_image(
+                "the request has no picture (empty body)",
+            ));
         }
         Ok(Upload {
             picture: body,
@@ -110,9 +114,9 @@ async fn read_body(body: Body, max_body: usize, max_picture: usize) -> Result<By
 
 async fn read_form(request: Request, max_picture: usize) -> Result<Upload, ApiError> {
     let malformed = |_| ApiError::field("the multipart/form-data body is malformed");
-    let mut form = Multipart::from_request(request, &()).await.map_err(|_| {
-        ApiError::field("the multipart/form-data content type has no boundary")
-    })?;
+    let mut form = Multipart::from_request(request, &())
+        .await
+        .map_err(|_| ApiError::field("the multipart/form-data content type has no boundary"))?;
     let mut patient = PatientInfo::default();
     let mut picture: Option<(Bytes, String)> = None;
     while let Some(field) = form.next_field().await.map_err(malformed)? {
@@ -126,11 +130,17 @@ async fn read_form(request: Request, max_picture: usize) -> Result<Upload, ApiEr
             continue;
         }
         if picture.is_some() {
-            return Err(ApiError::field("send one picture per request (field \"image\" came twice)"));
+            return Err(ApiError::field(
+                "send one picture per request (field \"image\" came twice)",
+            ));
         }
-        let declared = field
-            .content_type()
-            .map(|t| t.split(';').next().unwrap_or_default().trim().to_ascii_lowercase());
+        let declared = field.content_type().map(|t| {
+            t.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        });
         if let Some(declared) = declared.filter(|t| {
             !t.is_empty() && !t.starts_with("image/") && t != "application/octet-stream"
         }) {
@@ -169,9 +179,13 @@ fn set_field(patient: &mut PatientInfo, name: &str, value: &str) -> Result<(), A
             patient.age = if value.is_empty() {
                 None
             } else {
-                let age = value.parse::<u8>().ok().filter(|a| *a <= 120).ok_or_else(|| {
-                    ApiError::field("age must be a whole number of years from 0 to 120")
-                })?;
+                let age = value
+                    .parse::<u8>()
+                    .ok()
+                    .filter(|a| *a <= 120)
+                    .ok_or_else(|| {
+                        ApiError::field("age must be a whole number of years from 0 to 120")
+                    })?;
                 Some(age)
             };
         }
@@ -179,14 +193,22 @@ fn set_field(patient: &mut PatientInfo, name: &str, value: &str) -> Result<(), A
             patient.sex = if value.is_empty() {
                 None
             } else {
-                Some(value.parse::<Sex>().map_err(|e| ApiError::field(e.to_string()))?)
+                Some(
+                    value
+                        .parse::<Sex>()
+                        .map_err(|e| ApiError::field(e.to_string()))?,
+                )
             };
         }
         "site" => {
             patient.site = if value.is_empty() {
                 None
             } else {
-                Some(value.parse::<BodySite>().map_err(|e| ApiError::field(e.to_string()))?)
+                Some(
+                    value
+                        .parse::<BodySite>()
+                        .map_err(|e| ApiError::field(e.to_string()))?,
+                )
             };
         }
         other => return Err(unknown_field(other)),
