@@ -297,7 +297,15 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
 /// A multipart/form-data body.
 #[derive(Default, Clone)]
 pub struct Form {
-    parts: Vec<(String, Option<(String, String)>, Vec<u8>)>,
+    parts: Vec<Part>,
+}
+
+/// One field: its name, for a file its name and content type, and its bytes.
+#[derive(Clone)]
+struct Part {
+    name: String,
+    file: Option<(String, String)>,
+    bytes: Vec<u8>,
 }
 
 impl Form {
@@ -307,18 +315,21 @@ impl Form {
 
     /// A file field: name, file name, content type, bytes.
     pub fn file(mut self, name: &str, file_name: &str, content_type: &str, bytes: &[u8]) -> Self {
-        self.parts.push((
-            name.into(),
-            Some((file_name.into(), content_type.into())),
-            bytes.to_vec(),
-        ));
+        self.parts.push(Part {
+            name: name.into(),
+            file: Some((file_name.into(), content_type.into())),
+            bytes: bytes.to_vec(),
+        });
         self
     }
 
     /// A text field.
     pub fn text(mut self, name: &str, value: &str) -> Self {
-        self.parts
-            .push((name.into(), None, value.as_bytes().to_vec()));
+        self.parts.push(Part {
+            name: name.into(),
+            file: None,
+            bytes: value.as_bytes().to_vec(),
+        });
         self
     }
 
@@ -326,7 +337,7 @@ impl Form {
     pub fn encode(&self) -> (String, Vec<u8>) {
         let boundary = "----lesionscan-test-boundary-7d1f";
         let mut body = Vec::new();
-        for (name, file, bytes) in &self.parts {
+        for Part { name, file, bytes } in &self.parts {
             body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
             match file {
                 Some((file_name, content_type)) => body.extend_from_slice(

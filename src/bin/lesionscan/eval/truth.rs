@@ -37,6 +37,9 @@ pub(crate) enum Format {
     Isic2018,
 }
 
+/// Turns one CSV record into a row, or says what is wrong with it.
+type RowParser = Box<dyn Fn(&csv::StringRecord) -> Result<Truth, String>>;
+
 /// Reads the ground truth for a model whose class codes are `labels`.
 /// `use_metadata` keeps the HAM10000 age/sex/site columns.
 pub(crate) fn read(
@@ -62,7 +65,7 @@ pub(crate) fn read(
             path.display()
         )));
     };
-    let parse_row: Box<dyn Fn(&csv::StringRecord) -> Result<Truth, String>> = match format {
+    let parse_row: RowParser = match format {
         Format::Ham10000 => Box::new(ham_row(&headers, labels, use_metadata)),
         Format::Isic2018 => Box::new(isic_row(&headers, labels)?),
     };
