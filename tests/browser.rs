@@ -74,14 +74,14 @@ fn the_page_classifies_a_dropped_photo_in_headless_chromium() {
     }
     if !missing.is_empty() {
         let message = format!(
-            "SKIPPED: the browser test needs {}; run scripts/setup",
+            "the browser test needs {}; run scripts/setup",
             missing.join(", ")
         );
         assert!(
             !required(),
-            "{message} (LESIONSCAN_REQUIRE_BROWSER or CI is set)"
+            "{message} (it may not skip: LESIONSCAN_REQUIRE_BROWSER or CI is set)"
         );
-        eprintln!("{message}");
+        eprintln!("SKIPPED: {message}");
         return;
     }
     let (Some(chromium), Some(node)) = (chromium, node) else {
