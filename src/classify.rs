@@ -6,9 +6,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::engine::{
-    Accelerator, Engine, EngineOptions, LiteRtEngine, Session, TensorData, TensorInfo,
-};
+use crate::engine::{self, Accelerator, Engine, EngineOptions, Session, TensorData, TensorInfo};
 use crate::error::{Error, Result};
 use crate::image::{self, Frame, ImageOptions, PreparedImage};
 use crate::model::{check_checksum, ModelCard, ModelLayout};
@@ -171,7 +169,7 @@ pub struct Classification {
     pub quality: QualityReport,
     /// Time per stage.
     pub timings: Timings,
-    /// The inference runtime (`"litert"`).
+    /// The inference runtime that ran the model (`"litert"`, or `"tflite-c"` on iOS).
     pub engine: String,
     /// The accelerator that actually ran the model.
     #[serde(serialize_with = "serialize_accelerator")]
@@ -239,7 +237,7 @@ pub struct Classifier {
     accelerator: Accelerator,
     inputs: Vec<TensorInfo>,
     outputs: Vec<TensorInfo>,
-    // One LiteRT session is never used by two threads at once; preprocessing and
+    // One session is never used by two threads at once; preprocessing and
     // postprocessing run outside the lock.
     session: Mutex<Box<dyn Session>>,
 }
@@ -271,7 +269,8 @@ impl Classifier {
         Self::from_bytes(&model, &card, options)
     }
 
-    /// Loads a model from its bytes and its card from JSON text, with LiteRT.
+    /// Loads a model from its bytes and its card from JSON text, with the build's engine
+    /// ([`engine::default_engine`]: LiteRT, or the TFLite C API on iOS).
     ///
     /// # Errors
     /// [`Error::InvalidCard`] for a malformed card or one that does not fit the model
@@ -280,7 +279,7 @@ impl Classifier {
     /// [`Error::InvalidArgument`] for inconsistent options; [`Error::Engine`] when the
     /// runtime cannot compile the model.
     pub fn from_bytes(model: &[u8], card_json: &str, options: ClassifierOptions) -> Result<Self> {
-        Self::with_engine(&LiteRtEngine::new(), model, card_json, options)
+        Self::with_engine(engine::default_engine().as_ref(), model, card_json, options)
     }
 
     /// Like [`Classifier::from_bytes`] with another [`Engine`] (a second runtime, or a

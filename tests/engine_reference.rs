@@ -1,36 +1,11 @@
 //! LiteRT's output equals TensorFlow's own `tf.lite.Interpreter` on the fixture models,
 //! given the same input tensors (references made by models/tools/make_fixtures.py).
 
+#[path = "common/reference.rs"]
+mod reference;
+
 use lesionscan::engine::{Accelerator, DType, Engine, EngineOptions, LiteRtEngine, TensorData};
-use serde_json::Value;
-
-fn reference() -> Value {
-    let text =
-        std::fs::read_to_string("tests/data/reference_outputs.json").expect("reference file");
-    serde_json::from_str(&text).expect("reference JSON")
-}
-
-fn tensor_from_json(t: &Value) -> TensorData {
-    let data = t["data"].as_array().expect("data");
-    match t["dtype"].as_str().expect("dtype") {
-        "int8" => TensorData::I8(
-            data.iter()
-                .map(|v| v.as_i64().expect("int") as i8)
-                .collect(),
-        ),
-        "uint8" => TensorData::U8(
-            data.iter()
-                .map(|v| v.as_i64().expect("int") as u8)
-                .collect(),
-        ),
-        "float32" => TensorData::F32(
-            data.iter()
-                .map(|v| v.as_f64().expect("float") as f32)
-                .collect(),
-        ),
-        other => panic!("unexpected dtype {other}"),
-    }
-}
+use reference::{case_inputs, reference, tensor_from_json};
 
 fn load(file: &str, threads: u32) -> Box<dyn lesionscan::engine::Session> {
     let bytes = std::fs::read(format!("tests/data/{file}")).expect("model file");
@@ -104,19 +79,7 @@ fn assert_outputs_match(threads: u32) {
     for (id, model) in reference["models"].as_object().expect("models") {
         let mut session = load(model["file"].as_str().expect("file"), threads);
         for case in model["cases"].as_array().expect("cases") {
-            let mut inputs: Vec<(u64, TensorData)> = case["inputs"]
-                .as_array()
-                .expect("inputs")
-                .iter()
-                .map(|t| {
-                    (
-                        t["position"].as_u64().expect("position"),
-                        tensor_from_json(t),
-                    )
-                })
-                .collect();
-            inputs.sort_by_key(|(position, _)| *position);
-            let inputs: Vec<TensorData> = inputs.into_iter().map(|(_, t)| t).collect();
+            let inputs = case_inputs(case);
             let outputs = session.run(&inputs).expect("runs");
             let expected = tensor_from_json(&case["output"]);
             let name = case["name"].as_str().unwrap_or("?");
@@ -133,8 +96,8 @@ fn assert_outputs_match(threads: u32) {
         }
     }
     assert!(
-        cases >= 9,
-        "expected the reference file to hold cases for three models, ran {cases}"
+        cases >= 12,
+        "expected the reference file to hold cases for four models, ran {cases}"
     );
 }
 

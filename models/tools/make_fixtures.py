@@ -10,6 +10,15 @@ Run from anywhere (paths are relative to the repository root, found from this fi
 
     python3 models/tools/make_fixtures.py            # needs tensorflow-cpu == 2.21.0, pillow
     python3 models/tools/make_fixtures.py --allow-other-tf   # other TF versions, at your risk
+    python3 models/tools/make_fixtures.py --only mobilenet_tiny_int8_dense_per_tensor
+                                                     # one model's files and reference entry
+
+The committed mobilenet_tiny_int8, mobilenet_tiny_uint8 and two_input_float files come from an
+earlier run; a run on the x86-64 build machine of 2026-11 gives int8 weights that differ from
+them by one step in a few hundred bytes (same script, same pins; the float BatchNorm statistics
+round differently), so mobilenet_tiny_int8_dense_per_tensor was added with --only and the other
+fixtures, which many tests use, were left byte-identical. All cases still check each model
+against its own TensorFlow reference.
 
 It writes exactly these files into tests/data/ (and nothing else):
 
@@ -18,6 +27,16 @@ It writes exactly these files into tests/data/ (and nothing else):
                                full-integer quantised with int8 input and int8 output.
                                Float input is pixel/255 (card mean 0, std 255); the model
                                contains no rescaling layer.
+  mobilenet_tiny_int8_dense_per_tensor.tflite
+                               The same Keras model (same weights) converted like
+                               mobilenet_tiny_int8, but with the final Dense layer's weights
+                               quantised per tensor (one scale) instead of per output channel
+                               (the converter's default since TF 2.16/2.17): classic TFLite
+                               runtimes before 2.17 (the TF 2.6 C library the tflite-c engine is
+                               tested with here) compute per-channel int8 FULLY_CONNECTED wrongly
+                               and silently, but run this file correctly. The script asserts the
+                               Dense weights of mobilenet_tiny_int8 have 7 scales and of this
+                               model 1.
   mobilenet_tiny_uint8.tflite  The same Keras model (same weights) converted with uint8 input
                                and uint8 output. TF 2.21's converter accepts uint8 I/O for
                                full-integer models (it adds QUANTIZE ops at both ends), so
@@ -27,7 +46,8 @@ It writes exactly these files into tests/data/ (and nothing else):
                                [1,10] (sklesion 0.2.2 encoding, below); three Conv2D layers with
                                max/global-average pooling, concatenated with Dense(16) of the
                                metadata, then Dense(7) LOGITS (no softmax). Not quantised.
-  mobilenet_tiny_int8.json, mobilenet_tiny_uint8.json, two_input_float.json
+  mobilenet_tiny_int8.json, mobilenet_tiny_int8_dense_per_tensor.json,
+  mobilenet_tiny_uint8.json, two_input_float.json
                                Model cards in the schema of src/model/card.rs.
   reference_outputs.json       Compact JSON. For each model: input/output tensor names, tensor
                                indices, shapes, dtypes and per-tensor quantisation as
@@ -462,7 +482,7 @@ def build_two_input():
     return model
 
 
-def convert(model, representative=None, io_type=None) -> bytes:
+def convert(model, representative=None, io_type=None, dense_per_tensor: bool = False) -> bytes:
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     if io_type is not None:
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
@@ -470,12 +490,26 @@ def convert(model, representative=None, io_type=None) -> bytes:
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         converter.inference_input_type = io_type
         converter.inference_output_type = io_type
+    if dense_per_tensor:
+        # One weight scale for every FULLY_CONNECTED layer (convolutions stay per channel).
+        converter._experimental_disable_per_channel_quantization_for_dense_layers = True
     log = io.StringIO()
     with contextlib.redirect_stdout(log), warnings.catch_warnings():
         # Keras' export prints every captured variable; the converter warns that no
         # statistics were given for quantised inputs (the representative dataset sets them).
         warnings.filterwarnings("ignore", message="Statistics for quantized inputs")
         return converter.convert()
+
+
+def dense_weight_scales(it, outputs: int = 7) -> int:
+    """Number of quantisation scales of the final Dense layer's int8 weights ([outputs, k])."""
+    found = [
+        d
+        for d in it.get_tensor_details()
+        if np.dtype(d["dtype"]) == np.int8 and len(d["shape"]) == 2 and int(d["shape"][0]) == outputs
+    ]
+    assert len(found) == 1, [(d["name"], d["shape"]) for d in found]
+    return len(found[0]["quantization_parameters"]["scales"])
 
 
 # ---- interpreter -------------------------------------------------------------------------
@@ -562,6 +596,13 @@ def tensor_record(details: dict, data: np.ndarray, position: int | None = None) 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--allow-other-tf", action="store_true", help=f"run with a TensorFlow other than {PINNED_TF}")
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="MODEL",
+        help="write only this model's .tflite and card and replace only its entry in reference_outputs.json "
+        "(repeatable); e2e_reference.json and the other fixtures stay as committed",
+    )
     args = parser.parse_args()
 
     global tf, keras
@@ -604,6 +645,7 @@ def main() -> int:
     print("MobileNet: converting ...", file=sys.stderr)
     mobilenets = {
         "mobilenet_tiny_int8": convert(mnet, representative, tf.int8),
+        "mobilenet_tiny_int8_dense_per_tensor": convert(mnet, representative, tf.int8, dense_per_tensor=True),
         "mobilenet_tiny_uint8": convert(mnet, representative, tf.uint8),
     }
 
@@ -635,14 +677,19 @@ def main() -> int:
     two_bytes = convert(two)
 
     models = {**mobilenets, "two_input_float": two_bytes}
-    kinds = {"mobilenet_tiny_int8": "probabilities", "mobilenet_tiny_uint8": "probabilities", "two_input_float": "logits"}
-    sizes = {"mobilenet_tiny_int8": 128, "mobilenet_tiny_uint8": 128, "two_input_float": 64}
-    card_norm = {
-        "mobilenet_tiny_int8": (0.0, 255.0),
-        "mobilenet_tiny_uint8": (0.0, 255.0),
-        "two_input_float": (127.5, 127.5),
+    kinds = {name: "probabilities" for name in mobilenets} | {"two_input_float": "logits"}
+    sizes = {name: 128 for name in mobilenets} | {"two_input_float": 64}
+    card_norm = {name: (0.0, 255.0) for name in mobilenets} | {"two_input_float": (127.5, 127.5)}
+    in_dtypes = {
+        "mobilenet_tiny_int8": "int8",
+        "mobilenet_tiny_int8_dense_per_tensor": "int8",
+        "mobilenet_tiny_uint8": "uint8",
+        "two_input_float": "float32",
     }
     its = {name: interpreter(b) for name, b in models.items()}
+    dense_scales = {name: dense_weight_scales(its[name]) for name in mobilenets}
+    assert dense_scales["mobilenet_tiny_int8"] == 7, dense_scales
+    assert dense_scales["mobilenet_tiny_int8_dense_per_tensor"] == 1, dense_scales
 
     # ---------------- sanity checks: outputs must depend on the input ----------------
     summary = {}
@@ -652,6 +699,7 @@ def main() -> int:
         keras_probs = run_keras(mnet, check128)
         top = probs.argmax(axis=1)
         summary[name] = {
+            "dense_weight_scales": dense_scales[name],
             "distinct_top1": len(set(top.tolist())),
             "mean_max_probability": float(probs.max(axis=1).mean()),
             "top1_agreement_with_keras_float": float((top == keras_probs.argmax(axis=1)).mean()),
@@ -687,9 +735,15 @@ def main() -> int:
 
     # ---------------- write models and cards ----------------
     DATA.mkdir(parents=True, exist_ok=True)
+    only = set(args.only or models)
+    unknown = only - set(models)
+    if unknown:
+        sys.exit(f"--only: unknown model(s) {sorted(unknown)}; known: {sorted(models)}")
     for name, b in models.items():
+        if name not in only:
+            continue
         (DATA / f"{name}.tflite").write_bytes(b)
-        in_dtype = {"mobilenet_tiny_int8": "int8", "mobilenet_tiny_uint8": "uint8", "two_input_float": "float32"}[name]
+        in_dtype = in_dtypes[name]
         mean, std = card_norm[name]
         card = {
             "id": name,
@@ -724,6 +778,11 @@ def main() -> int:
                 "keras.applications.MobileNet(alpha=0.25, input 128x128x3, include_top=False, pooling='avg', "
                 "weights=None) + Dense(7, softmax); full-integer quantisation, "
                 f"{in_dtype} input and output"
+            )
+            prov["dense_weight_quantisation"] = (
+                "per tensor (one scale), for classic TFLite runtimes older than 2.17"
+                if dense_scales[name] == 1
+                else f"per output channel ({dense_scales[name]} scales), the converter's default"
             )
         card["provenance"] = prov
         write_json(DATA / f"{name}.json", card, compact=False)
@@ -769,7 +828,12 @@ def main() -> int:
         "probabilities": "output dequantised; softmax applied for output kind 'logits'",
         "models": {},
     }
+    if args.only:
+        committed = json.loads((DATA / "reference_outputs.json").read_text())
+        reference["models"] = {k: v for k, v in committed["models"].items() if k in models}
     for name, b in models.items():
+        if name not in only:
+            continue
         it = its[name]
         s = sizes[name]
         mean, std = card_norm[name]
@@ -803,7 +867,15 @@ def main() -> int:
             assert case["top1_margin"] > MIN_MARGIN, (name, case["name"], case["top1_margin"])
             entry["cases"].append(case)
         reference["models"][name] = entry
+    reference["models"] = {k: reference["models"][k] for k in models if k in reference["models"]}
     write_json(DATA / "reference_outputs.json", reference, compact=True)
+    if args.only:
+        for name in sorted(only) + ["reference_outputs"]:
+            for ext in (".tflite", ".json"):
+                p = DATA / f"{name}{ext}"
+                if p.exists():
+                    print(f"wrote {p.relative_to(REPO)} ({p.stat().st_size} bytes)", file=sys.stderr)
+        return 0
 
     # ---------------- e2e_reference.json ----------------
     e2e = {
