@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::image::{self, Frame, ImageOptions, PreparedImage};
 use crate::model::{check_checksum, ModelCard, ModelLayout};
 use crate::patient::{self, PatientInfo};
-use crate::quality::QualityReport;
+use crate::quality::{self, QualityReport};
 use crate::{scores, tensor};
 
 /// How a [`Classifier`] loads its model and shapes its results.
@@ -375,7 +375,7 @@ impl Classifier {
         patient: Option<&PatientInfo>,
         start: Instant,
     ) -> Result<Classification> {
-        let quality = QualityReport::not_assessed();
+        let quality = quality::assess_quality(image, &self.card.quality);
         if self.options.reject_unusable && quality.assessed && !quality.usable {
             return Ok(self.rejected(quality, start));
         }

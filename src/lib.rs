@@ -52,7 +52,10 @@ pub use model::{
     OneHot, OutputKind, OutputSpec, ResizeMethod, TensorLayout,
 };
 pub use patient::{BodySite, PatientInfo, Sex};
-pub use quality::{QualityIssue, QualityReport};
+pub use quality::{
+    assess_quality, measure_quality, QualityIssue, QualityMeasures, QualityReport,
+    QualityThresholds, CLIPPED_LEVEL, GLARE_LEVEL,
+};
 
 /// The sentence every surface shows beside a result.
 pub const DISCLAIMER: &str =

@@ -124,7 +124,12 @@ impl Plan {
             ));
         }
         let (tw, th) = (self.target.width as usize, self.target.height as usize);
-        let (dw, dh) = detail_size(self.region.width(), self.region.height());
+        // The detail copy shrinks the region by a whole factor of its decoded size.
+        let decoded = |len: usize| ((len * n + 4) / 8).max(1);
+        let (dw, dh) = detail_size(
+            decoded(self.region.width()),
+            decoded(self.region.height()),
+        );
         let model = self.axes(tw, th, numerator, (source.width(), source.height()));
         let detail = self.axes(dw, dh, numerator, (source.width(), source.height()));
         let (mut stored_out, mut luma) = run(source, &model, &detail)?;
@@ -404,17 +409,18 @@ impl Taps {
     }
 }
 
-/// Size of the luma detail copy of a `w x h` region: the region itself when its longer
-/// side is at most [`DETAIL_SIDE`], otherwise scaled so that the longer side is
-/// `DETAIL_SIDE` (aspect ratio kept, each side rounded, at least 1). Never enlarged.
+/// Size of the luma detail copy of a `w x h` region: the region shrunk by the whole
+/// factor `k = ceil(max(w, h) / DETAIL_SIDE)` (each side rounded, at least 1), so at most
+/// [`DETAIL_SIDE`] a side and never enlarged. A whole factor keeps the resampling filter
+/// the same at every size: identity for `k = 1`, the antialiasing triangle for `k >= 2`.
+/// A factor between 1 and 2 would interpolate between neighbours and soften fine detail
+/// by an amount that depends on the size, which the focus measure would read as blur.
+/// For a JPEG decoded at a reduced DCT scale, `w x h` is the region in decoded pixels.
 pub(crate) fn detail_size(w: usize, h: usize) -> (usize, usize) {
     let side = DETAIL_SIDE as usize;
-    let longer = w.max(h);
-    if longer <= side {
-        return (w, h);
-    }
-    let scaled = |n: usize| ((n * side + longer / 2) / longer).max(1);
-    (scaled(w), scaled(h))
+    let k = w.max(h).div_ceil(side).max(1);
+    let shrink = |n: usize| ((2 * n + k) / (2 * k)).max(1);
+    (shrink(w), shrink(h))
 }
 
 /// `rows x cols` pixels of `channels` values in the stored orientation, transposed into

@@ -163,19 +163,22 @@ pub struct PreparedImage {
     pub rgb: Vec<f32>,
     /// Width and height of the upright source before cropping and resizing.
     pub source_size: (u32, u32),
-    /// The same view in luma only, at up to [`DETAIL_SIDE`] pixels on its longer side:
-    /// what the quality checks judge focus on. `None` when not made (a picture built by
-    /// hand).
+    /// The same view in luma only, shrunk by the smallest whole factor that brings it to
+    /// at most [`DETAIL_SIDE`] pixels a side (never enlarged): what the quality checks
+    /// judge focus on. `None` when not made (a picture built by hand).
     pub detail: Option<LumaImage>,
 }
 
 /// Longest side, in pixels, of the luma copy in [`PreparedImage::detail`].
 ///
 /// Focus is judged on this copy rather than on the model-sized picture: shrinking a
-/// 12-megapixel photo to 224 pixels hides a blur that the model still suffers from, while
-/// 448 pixels keeps it visible (measured in `models/QUALITY.md`). A JPEG decoded at a
-/// reduced DCT scale ([`DecodeMode::Fast`]) keeps at least this many pixels of the region
-/// (or all of them, if it has fewer).
+/// 12-megapixel photo to the model's 224 or 254 pixels hides a blur that the model still
+/// suffers from, while this copy keeps it visible (measured in `models/QUALITY.md`). The
+/// view is shrunk by the whole factor `k = ceil(longer side / DETAIL_SIDE)`, so the copy
+/// has between half of this and this many pixels on its longer side (or all of them, if
+/// the view has fewer). A JPEG decoded at a reduced DCT scale ([`DecodeMode::Fast`])
+/// keeps at least that many pixels of the region, and the factor applies to the decoded
+/// region.
 pub const DETAIL_SIDE: u32 = 448;
 
 /// A single-channel picture: BT.601 luma (`0.299 R + 0.587 G + 0.114 B`) on the 0..=255

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use crate::error::{Error, Result};
 use crate::image::Fit;
+use crate::quality::QualityThresholds;
 
 /// A model card (`<model>.json` beside `<model>.tflite`).
 ///
@@ -39,6 +40,10 @@ pub struct ModelCard {
     pub output: OutputSpec,
     /// The classes, in the order of the output tensor.
     pub classes: Vec<ClassInfo>,
+    /// The picture-quality thresholds for this model (a missing section or field takes
+    /// the calibrated default of [`QualityThresholds`]).
+    #[serde(default)]
+    pub quality: QualityThresholds,
     /// Where the model came from: source, licence, author, training data, reported
     /// metrics. Free-form JSON, shown by `lesionscan info`.
     #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
@@ -396,6 +401,7 @@ impl ModelCard {
         if self.classes.is_empty() {
             return Err(Error::card("classes is empty"));
         }
+        self.quality.validate()?;
         let mut codes = std::collections::HashSet::new();
         for class in &self.classes {
             if class.code.trim().is_empty() {

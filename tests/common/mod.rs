@@ -4,6 +4,8 @@
 
 use std::path::PathBuf;
 
+pub mod pictures;
+
 /// `../shared/data` beside the repository (the HAM10000 copies and the original phone
 /// photo), when this machine has it.
 ///

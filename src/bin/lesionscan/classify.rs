@@ -143,9 +143,27 @@ fn write_table(out: &mut impl Write, file: &str, result: &Classification) -> std
         "  malignant classes together: {:.1}%",
         result.malignant_probability * 100.0
     )?;
-    if result.quality.assessed && !result.quality.usable {
-        let issues: Vec<&str> = result.quality.issues.iter().map(|i| i.code()).collect();
-        writeln!(out, "  picture quality: NOT USABLE ({})", issues.join(", "))?;
+    let q = &result.quality;
+    if q.assessed {
+        let measures = format!(
+            "sharpness {}, exposure {}",
+            q.sharpness.map_or("-".into(), |s| format!("{s:.2}")),
+            q.exposure.map_or("-".into(), |e| format!("{e:.2}"))
+        );
+        if q.usable {
+            writeln!(out, "  picture quality: usable ({measures})")?;
+        } else {
+            let issues: Vec<String> = q
+                .issues
+                .iter()
+                .map(|i| format!("{i}: {}", i.advice()))
+                .collect();
+            writeln!(
+                out,
+                "  picture quality: NOT USABLE ({}; {measures})",
+                issues.join("; ")
+            )?;
+        }
     }
     writeln!(out)
 }
