@@ -7,7 +7,7 @@ use common::pictures::{blurred, exposed, phone_window, png, with_highlight, MOLE
 use common::{nv21_from_rgb, test_data};
 use lesionscan::image::{prepare_encoded, prepare_frame};
 use lesionscan::{
-    assess_quality, measure_quality, Classifier, ClassifierOptions, Error, Fit, Frame,
+    assess_quality, measure_quality, Classifier, ClassifierOptions, DecodeMode, Error, Fit, Frame,
     ImageOptions, ModelCard, PixelFormat, Plane, PreparedImage, QualityIssue, QualityMeasures,
     QualityReport, QualityThresholds, Roi, Rotation, TargetSize, DETAIL_SIDE,
 };
@@ -59,8 +59,12 @@ fn detail_copy_is_the_luma_of_the_model_view_when_both_have_the_same_size() {
             ..Default::default()
         },
     ] {
-        // The detail copy's size depends only on the view; prepare the model's picture
-        // at that same size and the two must agree.
+        // Decoded in full, the detail copy's size depends only on the view; prepare the
+        // model's picture at that same size and the two must agree.
+        let options = ImageOptions {
+            decode: DecodeMode::Exact,
+            ..options
+        };
         let first = prepare_encoded(&photo, &options, square(224)).expect("prepares");
         let side = first.detail.as_ref().expect("detail").width;
         let prepared = prepare_encoded(&photo, &options, square(side)).expect("prepares");
@@ -386,6 +390,7 @@ fn rotating_the_picture_moves_the_lesion_centre_with_it() {
     let upright = ImageOptions {
         roi: Some(roi),
         rotation: Rotation::R0,
+        ..ImageOptions::default()
     };
     let a = measure_quality(&prepare_encoded(&photo, &upright, VIEW).expect("ok"));
     // The same region of the photo seen upside down: the ROI is given in the turned
@@ -397,6 +402,7 @@ fn rotating_the_picture_moves_the_lesion_centre_with_it() {
             ..roi
         }),
         rotation: Rotation::R180,
+        ..ImageOptions::default()
     };
     let c = measure_quality(&prepare_encoded(&photo, &turned_roi, VIEW).expect("ok"));
     let (pa, pc) = (
@@ -507,5 +513,36 @@ fn a_card_can_override_quality_thresholds_and_bad_ones_are_refused() {
         let err = Classifier::from_bytes(&model, &with(bad.clone()), ClassifierOptions::default())
             .expect_err("refused");
         assert!(matches!(err, Error::InvalidCard { .. }), "{bad}: {err}");
+    }
+}
+
+#[test]
+fn fast_dct_scaled_decoding_and_exact_decoding_judge_focus_alike() {
+    // The whole phone photo (a real JPEG) and a blurred copy of it: decoded at half scale
+    // in the DCT domain or in full, the detail copy shows the same focus.
+    let photo = std::fs::read(test_data("phone_skin_moles.jpg")).expect("photo");
+    let upright = phone_window(764, 680, 1360);
+    let mut blurred_jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut blurred_jpeg, 92)
+        .encode_image(&blurred(&upright, 0.004))
+        .expect("encodes");
+    for (name, bytes) in [("photo", photo), ("blurred", blurred_jpeg)] {
+        let judge = |decode| {
+            let options = ImageOptions {
+                decode,
+                ..ImageOptions::default()
+            };
+            let prepared = prepare_encoded(&bytes, &options, VIEW).expect("prepares");
+            measure_quality(&prepared)
+        };
+        let (fast, exact) = (judge(DecodeMode::Fast), judge(DecodeMode::Exact));
+        let (f, e) = (fast.sharpness.expect("f"), exact.sharpness.expect("e"));
+        assert!((f - e).abs() < 0.06, "{name}: fast {f} vs exact {e}");
+        let t = QualityThresholds::default();
+        assert_eq!(
+            fast.judge(&t).issues.contains(&QualityIssue::Blurry),
+            exact.judge(&t).issues.contains(&QualityIssue::Blurry),
+            "{name}: {fast:?} vs {exact:?}"
+        );
     }
 }

@@ -126,10 +126,7 @@ impl Plan {
         let (tw, th) = (self.target.width as usize, self.target.height as usize);
         // The detail copy shrinks the region by a whole factor of its decoded size.
         let decoded = |len: usize| ((len * n + 4) / 8).max(1);
-        let (dw, dh) = detail_size(
-            decoded(self.region.width()),
-            decoded(self.region.height()),
-        );
+        let (dw, dh) = detail_size(decoded(self.region.width()), decoded(self.region.height()));
         let model = self.axes(tw, th, numerator, (source.width(), source.height()));
         let detail = self.axes(dw, dh, numerator, (source.width(), source.height()));
         let (mut stored_out, mut luma) = run(source, &model, &detail)?;
