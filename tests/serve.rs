@@ -525,6 +525,39 @@ fn oversize_uploads_get_413_naming_the_limit_however_they_arrive() {
 }
 
 #[test]
+fn pictures_of_several_megabytes_are_accepted_in_forms_and_raw() {
+    // Noise compresses badly: a 1600x1200 PNG of it is about 5.8 MB, more than axum's
+    // own 2 MB default body limit, well under the server's 32 MiB.
+    let mut state = 0x2545_f491_u32;
+    let noise = image::RgbImage::from_fn(1600, 1200, |_, _| {
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            (state >> 24) as u8
+        };
+        image::Rgb([next(), next(), next()])
+    });
+    let mut png = Vec::new();
+    noise
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .expect("encode");
+    assert!(png.len() > 4 * 1024 * 1024, "{} bytes", png.len());
+    let server = server();
+    let form = server.post_form(&Form::new().file("image", "big.png", "image/png", &png));
+    assert_eq!(form.status, 200, "{}", form.text());
+    assert_eq!(form.json()["preview"]["source_width"], 1600);
+    let raw = server.request(
+        "POST",
+        "/api/classify",
+        &[("Content-Type", "image/png")],
+        &png,
+    );
+    assert_eq!(raw.status, 200, "{}", raw.text());
+    assert_eq!(verdict(&raw.json()), verdict(&form.json()));
+}
+
+#[test]
 fn sixteen_concurrent_clients_get_identical_answers() {
     let server = server();
     let photo = photo();
