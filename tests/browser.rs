@@ -117,6 +117,8 @@ fn the_page_classifies_a_dropped_photo_in_headless_chromium() {
     let probability = expected["categories"][0]["probability"]
         .as_f64()
         .expect("p");
+    let quality = &expected["quality"];
+    let unusable = quality["assessed"] == true && quality["usable"] == false;
 
     let server = Server::start(&["--model", model, "--accelerator", "cpu"]);
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser");
@@ -133,6 +135,7 @@ fn the_page_classifies_a_dropped_photo_in_headless_chromium() {
         .env("LESIONSCAN_CHROMIUM", &chromium)
         .env("EXPECTED_TOP", top)
         .env("EXPECTED_PROBABILITY", probability.to_string())
+        .env("EXPECTED_UNUSABLE", if unusable { "1" } else { "0" })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -8,6 +8,7 @@
 //   LESIONSCAN_CHROMIUM     the browser executable
 //   EXPECTED_TOP            the class code `lesionscan classify --json` ranks first
 //   EXPECTED_PROBABILITY    its probability
+//   EXPECTED_UNUSABLE       "1" when its quality report says the picture is not usable
 // and NODE_PATH pointing at .tools/browser/node_modules. It exits non-zero with a reason
 // when the page does not behave.
 "use strict";
@@ -27,6 +28,7 @@ const picture = env("LESIONSCAN_PICTURE");
 const shots = env("LESIONSCAN_SCREENSHOTS");
 const expectedTop = env("EXPECTED_TOP");
 const expectedProbability = Number(env("EXPECTED_PROBABILITY"));
+const expectedUnusable = env("EXPECTED_UNUSABLE") === "1";
 const TIMEOUT = 90_000;
 
 function check(condition, message) {
@@ -166,6 +168,10 @@ async function main() {
 
     check(/Malignant classes together: \d/.test(await page.locator("#malignant").innerText()), "malignant line");
     check((await page.locator("#quality li").count()) > 0, "quality in words");
+    check(
+      (await page.locator("#quality-warning").isVisible()) === expectedUnusable,
+      `the unusable-picture warning is shown exactly when the report says so (${expectedUnusable})`,
+    );
     check(/not a medical device/i.test(await page.locator("#result-disclaimer").innerText()), "result disclaimer");
     const announced = await page.locator("#status").innerText();
     check(announced.includes("Most probable"), `the live region announces the result: ${announced}`);

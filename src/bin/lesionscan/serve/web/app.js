@@ -163,6 +163,15 @@
     $("malignant").textContent =
       "Malignant classes together: " + percent(data.malignant_probability);
     renderQuality(data.quality);
+    const quality = data.quality || {};
+    const warning = $("quality-warning");
+    const unusable = quality.assessed === true && quality.usable === false;
+    warning.hidden = !unusable;
+    warning.textContent = unusable
+      ? "This picture is not good enough to judge (" +
+        (quality.issues || []).map(words).join(", ") +
+        "), so the result is unreliable: take the picture again."
+      : "";
     const t = data.timings || {};
     const ms = ((t.preprocess_us || 0) + (t.inference_us || 0) + (t.postprocess_us || 0)) / 1000;
     $("run").textContent =
@@ -170,10 +179,11 @@
       ms.toFixed(0) + " ms. File: " + data.file + ".";
     $("result-disclaimer").textContent = data.disclaimer || "";
     result.hidden = false;
-    status.textContent = top
-      ? "Result ready. Most probable: " + top.name + ", " + percent(top.probability) +
-        ". Malignant classes together: " + percent(data.malignant_probability) + "."
-      : "Result ready.";
+    status.textContent =
+      (top
+        ? "Result ready. Most probable: " + top.name + ", " + percent(top.probability) +
+          ". Malignant classes together: " + percent(data.malignant_probability) + "."
+        : "Result ready.") + (unusable ? " " + warning.textContent : "");
     result.focus();
   }
 
