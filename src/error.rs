@@ -99,6 +99,34 @@ impl Error {
     }
 }
 
+impl Error {
+    /// One error of every variant, in declaration order, each with the reason `"example"`.
+    ///
+    /// For crates that map this enum to their own (the Kotlin/Swift bindings): their tests
+    /// walk this list, so a variant added here cannot be forgotten there.
+    #[doc(hidden)]
+    pub fn one_of_each() -> Vec<Error> {
+        // Each arm names the variant declared after it. A new variant does not compile
+        // until it has an arm, which gives it its place in the chain.
+        fn after(error: &Error) -> Option<Error> {
+            let example = "example";
+            match error {
+                Error::InvalidModel { .. } => Some(Error::card(example)),
+                Error::InvalidCard { .. } => Some(Error::image(example)),
+                Error::InvalidImage { .. } => Some(Error::frame(example)),
+                Error::InvalidFrame { .. } => Some(Error::argument(example)),
+                Error::InvalidArgument { .. } => Some(Error::unsupported(example)),
+                Error::Unsupported { .. } => Some(Error::engine(example)),
+                Error::Engine { .. } => Some(Error::Io {
+                    reason: example.into(),
+                }),
+                Error::Io { .. } => None,
+            }
+        }
+        std::iter::successors(Some(Error::model("example")), after).collect()
+    }
+}
+
 impl From<std::io::Error> for Error {
     fn from(err: std::io::Error) -> Self {
         Self::Io {
@@ -109,3 +137,15 @@ impl From<std::io::Error> for Error {
 
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_of_each_holds_every_variant_once() {
+        let all = Error::one_of_each();
+        let kinds: std::collections::HashSet<_> = all.iter().map(std::mem::discriminant).collect();
+        assert_eq!(kinds.len(), all.len(), "a variant appears twice");
+    }
+}
