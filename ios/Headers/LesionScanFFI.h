@@ -332,6 +332,16 @@ void uniffi_lesionscan_ffi_fn_func_set_log_sink(uint64_t sink, RustBuffer level,
 RustBuffer uniffi_lesionscan_ffi_fn_func_rotation_from_degrees(int32_t degrees, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LESIONSCAN_FFI_FN_FUNC_QUALITY_ISSUE_ADVICE
+#define UNIFFI_FFIDEF_UNIFFI_LESIONSCAN_FFI_FN_FUNC_QUALITY_ISSUE_ADVICE
+RustBuffer uniffi_lesionscan_ffi_fn_func_quality_issue_advice(RustBuffer issue, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LESIONSCAN_FFI_FN_FUNC_QUALITY_ISSUE_CODE
+#define UNIFFI_FFIDEF_UNIFFI_LESIONSCAN_FFI_FN_FUNC_QUALITY_ISSUE_CODE
+RustBuffer uniffi_lesionscan_ffi_fn_func_quality_issue_code(RustBuffer issue, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_FFI_LESIONSCAN_FFI_RUSTBUFFER_ALLOC
 #define UNIFFI_FFIDEF_FFI_LESIONSCAN_FFI_RUSTBUFFER_ALLOC
 RustBuffer ffi_lesionscan_ffi_rustbuffer_alloc(uint64_t size, RustCallStatus *_Nonnull out_status
@@ -619,6 +629,18 @@ uint16_t uniffi_lesionscan_ffi_checksum_func_set_log_sink(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_LESIONSCAN_FFI_CHECKSUM_FUNC_ROTATION_FROM_DEGREES
 #define UNIFFI_FFIDEF_UNIFFI_LESIONSCAN_FFI_CHECKSUM_FUNC_ROTATION_FROM_DEGREES
 uint16_t uniffi_lesionscan_ffi_checksum_func_rotation_from_degrees(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LESIONSCAN_FFI_CHECKSUM_FUNC_QUALITY_ISSUE_ADVICE
+#define UNIFFI_FFIDEF_UNIFFI_LESIONSCAN_FFI_CHECKSUM_FUNC_QUALITY_ISSUE_ADVICE
+uint16_t uniffi_lesionscan_ffi_checksum_func_quality_issue_advice(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LESIONSCAN_FFI_CHECKSUM_FUNC_QUALITY_ISSUE_CODE
+#define UNIFFI_FFIDEF_UNIFFI_LESIONSCAN_FFI_CHECKSUM_FUNC_QUALITY_ISSUE_CODE
+uint16_t uniffi_lesionscan_ffi_checksum_func_quality_issue_code(void
     
 );
 #endif

@@ -11,8 +11,8 @@
 //! | module | exports |
 //! | --- | --- |
 //! | `classifier` | `Classifier` (`fromFiles`, `fromBytes`, `classifyImage`, `classifyFrame`, `classifyRawFrame`, `modelInfo`) |
-//! | `options` | `ClassifierOptions`, `ImageOptions`, `Roi`, `PatientInfo`, `Accelerator`, `Rotation`, `Sex`, `BodySite` |
-//! | `results` | `Classification`, `Category`, `QualityReport`, `Timings`, `ModelInfo`, `ClassInfo`, `TensorInfo` |
+//! | `options` | `ClassifierOptions`, `ImageOptions`, `Roi`, `DecodeMode`, `PatientInfo`, `Accelerator`, `Rotation`, `Sex`, `BodySite` |
+//! | `results` | `Classification`, `Category`, `QualityReport`, `QualityIssue`, `Timings`, `ModelInfo`, `ClassInfo`, `TensorInfo` |
 //! | `frames` | `CameraFrame`, `FramePlane`, `PixelFormat` (frames copied in) |
 //! | `raw_frame` | `RawFrame`, `RawPlane` (frames read in place: the zero-copy camera path) |
 //! | `jvm` | JNI functions that read a direct `ByteBuffer`'s address and capacity (not on iOS) |
@@ -30,7 +30,7 @@
 //! let data = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/");
 //! let options = ClassifierOptions {
 //!     accelerator: None, threads: 1, max_results: Some(3), score_threshold: 0.0,
-//!     allow: vec![], deny: vec![],
+//!     allow: vec![], deny: vec![], reject_unusable: false,
 //! };
 //! let classifier = Classifier::from_files(
 //!     format!("{data}mobilenet_tiny_int8.tflite"),
@@ -38,7 +38,7 @@
 //!     options,
 //! )?;
 //! let photo = std::fs::read(format!("{data}phone_skin_moles.jpg"))?;
-//! let image = ImageOptions { roi: None, rotation: None };
+//! let image = ImageOptions { roi: None, rotation: None, decode: None };
 //! let result = classifier.classify_image(photo, image, None)?;
 //! assert_eq!(result.categories.len(), 3);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -65,13 +65,13 @@ pub use error::{LesionScanError, Result};
 pub use frames::{CameraFrame, FramePlane, PixelFormat};
 pub use logging::{remove_log_sink, set_log_sink, LogLevel, LogSink, LogSinkError};
 pub use options::{
-    rotation_from_degrees, Accelerator, BodySite, ClassifierOptions, ImageOptions, PatientInfo,
-    Roi, Rotation, Sex,
+    rotation_from_degrees, Accelerator, BodySite, ClassifierOptions, DecodeMode, ImageOptions,
+    PatientInfo, Roi, Rotation, Sex,
 };
 pub use raw_frame::{RawFrame, RawPlane};
 pub use results::{
-    Category, ClassInfo, Classification, ModelInfo, QualityReport, Quantization, TensorInfo,
-    Timings,
+    quality_issue_advice, quality_issue_code, Category, ClassInfo, Classification, ModelInfo,
+    QualityIssue, QualityReport, Quantization, TensorInfo, Timings,
 };
 
 /// The sentence every surface shows beside a result: LesionScan is not a medical device.

@@ -65,36 +65,110 @@ impl From<lesionscan::Timings> for Timings {
     }
 }
 
-/// How fit the picture was for classification.
+/// One reason a picture is not fit to judge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum QualityIssue {
+    /// Out of focus or moving: too little fine detail.
+    Blurry,
+    /// Underexposed.
+    TooDark,
+    /// Overexposed or washed out, typically by a flash.
+    TooBright,
+    /// Specular highlights cover too much of the view.
+    Glare,
+    /// No lesion stands out from the skin.
+    NoLesion,
+    /// The lesion is too far from the centre of the view, or cut by its edge.
+    OffCentre,
+    /// The lesion covers too small a part of the view.
+    TooSmall,
+}
+
+impl From<lesionscan::QualityIssue> for QualityIssue {
+    fn from(value: lesionscan::QualityIssue) -> Self {
+        use lesionscan::QualityIssue as Core;
+        match value {
+            Core::Blurry => Self::Blurry,
+            Core::TooDark => Self::TooDark,
+            Core::TooBright => Self::TooBright,
+            Core::Glare => Self::Glare,
+            Core::NoLesion => Self::NoLesion,
+            Core::OffCentre => Self::OffCentre,
+            Core::TooSmall => Self::TooSmall,
+        }
+    }
+}
+
+/// The short code of a quality issue (`"blurry"`, `"too_dark"`, …), as in the CLI's JSON.
+#[uniffi::export]
+pub fn quality_issue_code(issue: QualityIssue) -> String {
+    core_issue(issue).code().to_string()
+}
+
+/// A short hint a camera app can show the person holding the phone
+/// (`"hold still and let the camera focus"`, …).
+#[uniffi::export]
+pub fn quality_issue_advice(issue: QualityIssue) -> String {
+    core_issue(issue).advice().to_string()
+}
+
+fn core_issue(issue: QualityIssue) -> lesionscan::QualityIssue {
+    use lesionscan::QualityIssue as Core;
+    match issue {
+        QualityIssue::Blurry => Core::Blurry,
+        QualityIssue::TooDark => Core::TooDark,
+        QualityIssue::TooBright => Core::TooBright,
+        QualityIssue::Glare => Core::Glare,
+        QualityIssue::NoLesion => Core::NoLesion,
+        QualityIssue::OffCentre => Core::OffCentre,
+        QualityIssue::TooSmall => Core::TooSmall,
+    }
+}
+
+/// How fit the picture was for classification, measured on the picture the model saw.
+/// Each measure is `null` when it was not (or could not be) measured.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct QualityReport {
-    /// Whether any quality check ran. When `false`, `usable` carries no information.
+    /// Whether the quality checks ran. When `false`, `usable` carries no information.
     pub assessed: bool,
-    /// Sharpness score (higher is sharper), when measured.
-    pub sharpness: Option<f32>,
-    /// Mean brightness on 0..=1, when measured.
-    pub exposure: Option<f32>,
-    /// Whether the picture passed every check that ran.
+    /// Whether the picture passed every check (`issues` is empty).
     pub usable: bool,
-    /// What was wrong, in short codes (`"blurry"`, `"too_dark"`, …).
-    pub issues: Vec<String>,
+    /// Fine detail, 0..=1 (higher is sharper).
+    pub sharpness: Option<f32>,
+    /// Mean brightness, 0..=1.
+    pub exposure: Option<f32>,
+    /// Fraction of the view covered by specular highlights, 0..=1.
+    pub glare: Option<f32>,
+    /// Fraction of the view the lesion covers, 0..=1; `null` when no lesion was found.
+    pub lesion_coverage: Option<f32>,
+    /// How far the lesion's centre lies from the centre of the view, 0..=1 (0 at the
+    /// centre, 1 on the edge); `null` when no lesion was found.
+    pub lesion_offset: Option<f32>,
+    /// What is wrong; empty when usable.
+    pub issues: Vec<QualityIssue>,
 }
 
 impl From<lesionscan::QualityReport> for QualityReport {
     fn from(value: lesionscan::QualityReport) -> Self {
         let lesionscan::QualityReport {
             assessed,
+            usable,
             sharpness,
             exposure,
-            usable,
+            glare,
+            lesion_coverage,
+            lesion_offset,
             issues,
         } = value;
         Self {
             assessed,
+            usable,
             sharpness,
             exposure,
-            usable,
-            issues,
+            glare,
+            lesion_coverage,
+            lesion_offset,
+            issues: issues.into_iter().map(Into::into).collect(),
         }
     }
 }
@@ -278,6 +352,21 @@ impl From<lesionscan::ModelInfo> for ModelInfo {
             outputs: outputs.into_iter().map(Into::into).collect(),
             engine,
             accelerator: accelerator.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quality_issues_round_trip_with_the_cores_codes() {
+        for issue in lesionscan::QualityIssue::ALL {
+            let exported = QualityIssue::from(issue);
+            assert_eq!(core_issue(exported), issue);
+            assert_eq!(quality_issue_code(exported), issue.code());
+            assert_eq!(quality_issue_advice(exported), issue.advice());
         }
     }
 }

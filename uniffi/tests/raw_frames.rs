@@ -24,6 +24,7 @@ fn classifier() -> Arc<Classifier> {
         score_threshold: 0.0,
         allow: Vec::new(),
         deny: Vec::new(),
+        reject_unusable: false,
     };
     Classifier::from_files(
         format!("{DATA}mobilenet_tiny_int8.tflite"),
@@ -37,6 +38,7 @@ fn no_options() -> ImageOptions {
     ImageOptions {
         roi: None,
         rotation: None,
+        decode: None,
     }
 }
 

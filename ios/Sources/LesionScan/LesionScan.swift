@@ -1362,6 +1362,13 @@ public struct ClassifierOptions: Equatable, Hashable {
      * These class codes never appear in the result. Exclusive with `allow`.
      */
     public var deny: [String]
+    /**
+     * When `true`, a picture whose quality report says it is unusable is not classified:
+     * the result has no categories, a `malignantProbability` of 0 and a `quality` report
+     * that says why, and the model does not run. When `false`, every picture is
+     * classified and the report only describes it.
+     */
+    public var rejectUnusable: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -1384,13 +1391,20 @@ public struct ClassifierOptions: Equatable, Hashable {
          */allow: [String] = [], 
         /**
          * These class codes never appear in the result. Exclusive with `allow`.
-         */deny: [String] = []) {
+         */deny: [String] = [], 
+        /**
+         * When `true`, a picture whose quality report says it is unusable is not classified:
+         * the result has no categories, a `malignantProbability` of 0 and a `quality` report
+         * that says why, and the model does not run. When `false`, every picture is
+         * classified and the report only describes it.
+         */rejectUnusable: Bool = false) {
         self.accelerator = accelerator
         self.threads = threads
         self.maxResults = maxResults
         self.scoreThreshold = scoreThreshold
         self.allow = allow
         self.deny = deny
+        self.rejectUnusable = rejectUnusable
     }
 
     
@@ -1414,7 +1428,8 @@ public struct FfiConverterTypeClassifierOptions: FfiConverterRustBuffer {
                 maxResults: FfiConverterOptionUInt32.read(from: &buf), 
                 scoreThreshold: FfiConverterFloat.read(from: &buf), 
                 allow: FfiConverterSequenceString.read(from: &buf), 
-                deny: FfiConverterSequenceString.read(from: &buf)
+                deny: FfiConverterSequenceString.read(from: &buf), 
+                rejectUnusable: FfiConverterBool.read(from: &buf)
         )
     }
 
@@ -1425,6 +1440,7 @@ public struct FfiConverterTypeClassifierOptions: FfiConverterRustBuffer {
         FfiConverterFloat.write(value.scoreThreshold, into: &buf)
         FfiConverterSequenceString.write(value.allow, into: &buf)
         FfiConverterSequenceString.write(value.deny, into: &buf)
+        FfiConverterBool.write(value.rejectUnusable, into: &buf)
     }
 }
 
@@ -1536,6 +1552,10 @@ public struct ImageOptions: Equatable, Hashable {
      * rotation (frames); `null`: none.
      */
     public var rotation: Rotation?
+    /**
+     * How a JPEG is decoded; `null`: [`DecodeMode::Fast`].
+     */
+    public var decode: DecodeMode?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -1546,9 +1566,13 @@ public struct ImageOptions: Equatable, Hashable {
         /**
          * Extra clockwise rotation after the EXIF orientation (pictures) or the frame's own
          * rotation (frames); `null`: none.
-         */rotation: Rotation? = nil) {
+         */rotation: Rotation? = nil, 
+        /**
+         * How a JPEG is decoded; `null`: [`DecodeMode::Fast`].
+         */decode: DecodeMode? = nil) {
         self.roi = roi
         self.rotation = rotation
+        self.decode = decode
     }
 
     
@@ -1568,13 +1592,15 @@ public struct FfiConverterTypeImageOptions: FfiConverterRustBuffer {
         return
             try ImageOptions(
                 roi: FfiConverterOptionTypeRoi.read(from: &buf), 
-                rotation: FfiConverterOptionTypeRotation.read(from: &buf)
+                rotation: FfiConverterOptionTypeRotation.read(from: &buf), 
+                decode: FfiConverterOptionTypeDecodeMode.read(from: &buf)
         )
     }
 
     public static func write(_ value: ImageOptions, into buf: inout [UInt8]) {
         FfiConverterOptionTypeRoi.write(value.roi, into: &buf)
         FfiConverterOptionTypeRotation.write(value.rotation, into: &buf)
+        FfiConverterOptionTypeDecodeMode.write(value.decode, into: &buf)
     }
 }
 
@@ -1844,52 +1870,79 @@ public func FfiConverterTypePatientInfo_lower(_ value: PatientInfo) -> RustBuffe
 
 
 /**
- * How fit the picture was for classification.
+ * How fit the picture was for classification, measured on the picture the model saw.
+ * Each measure is `null` when it was not (or could not be) measured.
  */
 public struct QualityReport: Equatable, Hashable {
     /**
-     * Whether any quality check ran. When `false`, `usable` carries no information.
+     * Whether the quality checks ran. When `false`, `usable` carries no information.
      */
     public var assessed: Bool
     /**
-     * Sharpness score (higher is sharper), when measured.
-     */
-    public var sharpness: Float?
-    /**
-     * Mean brightness on 0..=1, when measured.
-     */
-    public var exposure: Float?
-    /**
-     * Whether the picture passed every check that ran.
+     * Whether the picture passed every check (`issues` is empty).
      */
     public var usable: Bool
     /**
-     * What was wrong, in short codes (`"blurry"`, `"too_dark"`, …).
+     * Fine detail, 0..=1 (higher is sharper).
      */
-    public var issues: [String]
+    public var sharpness: Float?
+    /**
+     * Mean brightness, 0..=1.
+     */
+    public var exposure: Float?
+    /**
+     * Fraction of the view covered by specular highlights, 0..=1.
+     */
+    public var glare: Float?
+    /**
+     * Fraction of the view the lesion covers, 0..=1; `null` when no lesion was found.
+     */
+    public var lesionCoverage: Float?
+    /**
+     * How far the lesion's centre lies from the centre of the view, 0..=1 (0 at the
+     * centre, 1 on the edge); `null` when no lesion was found.
+     */
+    public var lesionOffset: Float?
+    /**
+     * What is wrong; empty when usable.
+     */
+    public var issues: [QualityIssue]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(
         /**
-         * Whether any quality check ran. When `false`, `usable` carries no information.
+         * Whether the quality checks ran. When `false`, `usable` carries no information.
          */assessed: Bool, 
         /**
-         * Sharpness score (higher is sharper), when measured.
-         */sharpness: Float?, 
-        /**
-         * Mean brightness on 0..=1, when measured.
-         */exposure: Float?, 
-        /**
-         * Whether the picture passed every check that ran.
+         * Whether the picture passed every check (`issues` is empty).
          */usable: Bool, 
         /**
-         * What was wrong, in short codes (`"blurry"`, `"too_dark"`, …).
-         */issues: [String]) {
+         * Fine detail, 0..=1 (higher is sharper).
+         */sharpness: Float?, 
+        /**
+         * Mean brightness, 0..=1.
+         */exposure: Float?, 
+        /**
+         * Fraction of the view covered by specular highlights, 0..=1.
+         */glare: Float?, 
+        /**
+         * Fraction of the view the lesion covers, 0..=1; `null` when no lesion was found.
+         */lesionCoverage: Float?, 
+        /**
+         * How far the lesion's centre lies from the centre of the view, 0..=1 (0 at the
+         * centre, 1 on the edge); `null` when no lesion was found.
+         */lesionOffset: Float?, 
+        /**
+         * What is wrong; empty when usable.
+         */issues: [QualityIssue]) {
         self.assessed = assessed
+        self.usable = usable
         self.sharpness = sharpness
         self.exposure = exposure
-        self.usable = usable
+        self.glare = glare
+        self.lesionCoverage = lesionCoverage
+        self.lesionOffset = lesionOffset
         self.issues = issues
     }
 
@@ -1910,19 +1963,25 @@ public struct FfiConverterTypeQualityReport: FfiConverterRustBuffer {
         return
             try QualityReport(
                 assessed: FfiConverterBool.read(from: &buf), 
+                usable: FfiConverterBool.read(from: &buf), 
                 sharpness: FfiConverterOptionFloat.read(from: &buf), 
                 exposure: FfiConverterOptionFloat.read(from: &buf), 
-                usable: FfiConverterBool.read(from: &buf), 
-                issues: FfiConverterSequenceString.read(from: &buf)
+                glare: FfiConverterOptionFloat.read(from: &buf), 
+                lesionCoverage: FfiConverterOptionFloat.read(from: &buf), 
+                lesionOffset: FfiConverterOptionFloat.read(from: &buf), 
+                issues: FfiConverterSequenceTypeQualityIssue.read(from: &buf)
         )
     }
 
     public static func write(_ value: QualityReport, into buf: inout [UInt8]) {
         FfiConverterBool.write(value.assessed, into: &buf)
+        FfiConverterBool.write(value.usable, into: &buf)
         FfiConverterOptionFloat.write(value.sharpness, into: &buf)
         FfiConverterOptionFloat.write(value.exposure, into: &buf)
-        FfiConverterBool.write(value.usable, into: &buf)
-        FfiConverterSequenceString.write(value.issues, into: &buf)
+        FfiConverterOptionFloat.write(value.glare, into: &buf)
+        FfiConverterOptionFloat.write(value.lesionCoverage, into: &buf)
+        FfiConverterOptionFloat.write(value.lesionOffset, into: &buf)
+        FfiConverterSequenceTypeQualityIssue.write(value.issues, into: &buf)
     }
 }
 
@@ -2719,6 +2778,84 @@ public func FfiConverterTypeBodySite_lower(_ value: BodySite) -> RustBuffer {
 
 
 /**
+ * How a JPEG is decoded. Other formats and camera frames are always read in full.
+ */
+
+public enum DecodeMode: Equatable, Hashable {
+    
+    /**
+     * Scaled down while decoding when the model is much smaller than the picture, then
+     * resampled: several times faster on phone photos, still averaging at least 2x2
+     * decoded pixels per model pixel.
+     */
+    case fast
+    /**
+     * Every pixel decoded: bit-identical to libjpeg-turbo's default decoding (Pillow,
+     * OpenCV, TensorFlow's accurate IDCT).
+     */
+    case exact
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension DecodeMode: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDecodeMode: FfiConverterRustBuffer {
+    typealias SwiftType = DecodeMode
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DecodeMode {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .fast
+        
+        case 2: return .exact
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: DecodeMode, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .fast:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .exact:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDecodeMode_lift(_ buf: RustBuffer) throws -> DecodeMode {
+    return try FfiConverterTypeDecodeMode.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDecodeMode_lower(_ value: DecodeMode) -> RustBuffer {
+    return FfiConverterTypeDecodeMode.lower(value)
+}
+
+
+
+/**
  * Everything that can go wrong in a call, one variant per variant of the core's
  * `lesionscan::Error`, each with the core's reason.
  *
@@ -3211,6 +3348,131 @@ public func FfiConverterTypePixelFormat_lift(_ buf: RustBuffer) throws -> PixelF
 #endif
 public func FfiConverterTypePixelFormat_lower(_ value: PixelFormat) -> RustBuffer {
     return FfiConverterTypePixelFormat.lower(value)
+}
+
+
+
+/**
+ * One reason a picture is not fit to judge.
+ */
+
+public enum QualityIssue: Equatable, Hashable {
+    
+    /**
+     * Out of focus or moving: too little fine detail.
+     */
+    case blurry
+    /**
+     * Underexposed.
+     */
+    case tooDark
+    /**
+     * Overexposed or washed out, typically by a flash.
+     */
+    case tooBright
+    /**
+     * Specular highlights cover too much of the view.
+     */
+    case glare
+    /**
+     * No lesion stands out from the skin.
+     */
+    case noLesion
+    /**
+     * The lesion is too far from the centre of the view, or cut by its edge.
+     */
+    case offCentre
+    /**
+     * The lesion covers too small a part of the view.
+     */
+    case tooSmall
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension QualityIssue: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeQualityIssue: FfiConverterRustBuffer {
+    typealias SwiftType = QualityIssue
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> QualityIssue {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .blurry
+        
+        case 2: return .tooDark
+        
+        case 3: return .tooBright
+        
+        case 4: return .glare
+        
+        case 5: return .noLesion
+        
+        case 6: return .offCentre
+        
+        case 7: return .tooSmall
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: QualityIssue, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .blurry:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .tooDark:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .tooBright:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .glare:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .noLesion:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .offCentre:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .tooSmall:
+            writeInt(&buf, Int32(7))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQualityIssue_lift(_ buf: RustBuffer) throws -> QualityIssue {
+    return try FfiConverterTypeQualityIssue.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQualityIssue_lower(_ value: QualityIssue) -> RustBuffer {
+    return FfiConverterTypeQualityIssue.lower(value)
 }
 
 
@@ -3729,6 +3991,30 @@ fileprivate struct FfiConverterOptionTypeBodySite: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeDecodeMode: FfiConverterRustBuffer {
+    typealias SwiftType = DecodeMode?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeDecodeMode.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeDecodeMode.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeRotation: FfiConverterRustBuffer {
     typealias SwiftType = Rotation?
 
@@ -3948,6 +4234,31 @@ fileprivate struct FfiConverterSequenceTypeTensorInfo: FfiConverterRustBuffer {
         return seq
     }
 }
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeQualityIssue: FfiConverterRustBuffer {
+    typealias SwiftType = [QualityIssue]
+
+    public static func write(_ value: [QualityIssue], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeQualityIssue.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [QualityIssue] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [QualityIssue]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeQualityIssue.read(from: &buf))
+        }
+        return seq
+    }
+}
 /**
  * The sentence every surface shows beside a result: LesionScan is not a medical device.
  */
@@ -4006,6 +4317,29 @@ public func rotationFromDegrees(degrees: Int32)throws  -> Rotation  {
     )
 })
 }
+/**
+ * A short hint a camera app can show the person holding the phone
+ * (`"hold still and let the camera focus"`, …).
+ */
+public func qualityIssueAdvice(issue: QualityIssue) -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_lesionscan_ffi_fn_func_quality_issue_advice(
+        FfiConverterTypeQualityIssue_lower(issue),uniffiCallStatus
+    )
+})
+}
+/**
+ * The short code of a quality issue (`"blurry"`, `"too_dark"`, …), as in the CLI's JSON.
+ */
+public func qualityIssueCode(issue: QualityIssue) -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_lesionscan_ffi_fn_func_quality_issue_code(
+        FfiConverterTypeQualityIssue_lower(issue),uniffiCallStatus
+    )
+})
+}
 
 private enum InitializationResult {
     case ok
@@ -4035,6 +4369,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_lesionscan_ffi_checksum_func_rotation_from_degrees() != 13418) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_lesionscan_ffi_checksum_func_quality_issue_advice() != 30272) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_lesionscan_ffi_checksum_func_quality_issue_code() != 53008) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_lesionscan_ffi_checksum_method_classifier_classify_frame() != 57275) {

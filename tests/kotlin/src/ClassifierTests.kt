@@ -10,8 +10,11 @@ import org.lesionscan.Classifier
 import org.lesionscan.ImageOptions
 import org.lesionscan.LesionScanException
 import org.lesionscan.PatientInfo
+import org.lesionscan.QualityIssue
 import org.lesionscan.Sex
 import org.lesionscan.disclaimer
+import org.lesionscan.qualityIssueAdvice
+import org.lesionscan.qualityIssueCode
 
 val classifierTests = listOf(
     test("a photo from bytes and from a file gives the Rust API's result") {
@@ -172,6 +175,17 @@ val classifierTests = listOf(
             assertEquals("litert", info.engine, "engine")
         }
         fixture("two_input_float").use { assertTrue(it.modelInfo().usesPatientInfo, "two-input model takes metadata") }
+    },
+
+    test("quality issues carry the core's codes and advice") {
+        assertEquals("too_dark", qualityIssueCode(QualityIssue.TOO_DARK), "code")
+        assertEquals("off_centre", qualityIssueCode(QualityIssue.OFF_CENTRE), "code")
+        assertTrue(qualityIssueAdvice(QualityIssue.BLURRY).isNotBlank(), "advice")
+        fixture("mobilenet_tiny_int8").use { classifier ->
+            val quality = classifier.classifyImage(photo.readBytes()).quality
+            val issues: List<QualityIssue> = quality.issues
+            assertEquals(quality.usable, issues.isEmpty(), "usable exactly when there is no issue")
+        }
     },
 
     test("the disclaimer says it is not a medical device") {

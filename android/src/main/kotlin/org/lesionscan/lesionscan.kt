@@ -707,6 +707,10 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_lesionscan_ffi_checksum_func_rotation_from_degrees(
     ): Int
+    external fun uniffi_lesionscan_ffi_checksum_func_quality_issue_advice(
+    ): Int
+    external fun uniffi_lesionscan_ffi_checksum_func_quality_issue_code(
+    ): Int
     external fun uniffi_lesionscan_ffi_checksum_method_classifier_classify_frame(
     ): Int
     external fun uniffi_lesionscan_ffi_checksum_method_classifier_classify_image(
@@ -769,6 +773,10 @@ internal object UniffiLib {
     external fun uniffi_lesionscan_ffi_fn_func_set_log_sink(`sink`: Long,`level`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_lesionscan_ffi_fn_func_rotation_from_degrees(`degrees`: Int,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_lesionscan_ffi_fn_func_quality_issue_advice(`issue`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_lesionscan_ffi_fn_func_quality_issue_code(`issue`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun ffi_lesionscan_ffi_rustbuffer_alloc(`size`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -902,6 +910,12 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_lesionscan_ffi_checksum_func_rotation_from_degrees() and 0xFFFF) != 13418) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_lesionscan_ffi_checksum_func_quality_issue_advice() and 0xFFFF) != 30272) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_lesionscan_ffi_checksum_func_quality_issue_code() and 0xFFFF) != 53008) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_lesionscan_ffi_checksum_method_classifier_classify_frame() and 0xFFFF) != 57275) {
@@ -2102,6 +2116,14 @@ data class ClassifierOptions (
      * These class codes never appear in the result. Exclusive with `allow`.
      */
     var `deny`: List<kotlin.String> = listOf() 
+    , 
+    /**
+     * When `true`, a picture whose quality report says it is unusable is not classified:
+     * the result has no categories, a `malignantProbability` of 0 and a `quality` report
+     * that says why, and the model does not run. When `false`, every picture is
+     * classified and the report only describes it.
+     */
+    var `rejectUnusable`: kotlin.Boolean = false 
     
 ){
     
@@ -2124,6 +2146,7 @@ public object FfiConverterTypeClassifierOptions: FfiConverterRustBuffer<Classifi
             FfiConverterFloat.read(buf),
             FfiConverterSequenceString.read(buf),
             FfiConverterSequenceString.read(buf),
+            FfiConverterBoolean.read(buf),
         )
     }
 
@@ -2133,7 +2156,8 @@ public object FfiConverterTypeClassifierOptions: FfiConverterRustBuffer<Classifi
             FfiConverterOptionalUInt.allocationSize(value.`maxResults`) +
             FfiConverterFloat.allocationSize(value.`scoreThreshold`) +
             FfiConverterSequenceString.allocationSize(value.`allow`) +
-            FfiConverterSequenceString.allocationSize(value.`deny`)
+            FfiConverterSequenceString.allocationSize(value.`deny`) +
+            FfiConverterBoolean.allocationSize(value.`rejectUnusable`)
     )
 
     override fun write(value: ClassifierOptions, buf: ByteBuffer) {
@@ -2143,6 +2167,7 @@ public object FfiConverterTypeClassifierOptions: FfiConverterRustBuffer<Classifi
             FfiConverterFloat.write(value.`scoreThreshold`, buf)
             FfiConverterSequenceString.write(value.`allow`, buf)
             FfiConverterSequenceString.write(value.`deny`, buf)
+            FfiConverterBoolean.write(value.`rejectUnusable`, buf)
     }
 }
 
@@ -2217,6 +2242,11 @@ data class ImageOptions (
      * rotation (frames); `null`: none.
      */
     var `rotation`: Rotation? = null 
+    , 
+    /**
+     * How a JPEG is decoded; `null`: [`DecodeMode::Fast`].
+     */
+    var `decode`: DecodeMode? = null 
     
 ){
     
@@ -2235,17 +2265,20 @@ public object FfiConverterTypeImageOptions: FfiConverterRustBuffer<ImageOptions>
         return ImageOptions(
             FfiConverterOptionalTypeRoi.read(buf),
             FfiConverterOptionalTypeRotation.read(buf),
+            FfiConverterOptionalTypeDecodeMode.read(buf),
         )
     }
 
     override fun allocationSize(value: ImageOptions) = (
             FfiConverterOptionalTypeRoi.allocationSize(value.`roi`) +
-            FfiConverterOptionalTypeRotation.allocationSize(value.`rotation`)
+            FfiConverterOptionalTypeRotation.allocationSize(value.`rotation`) +
+            FfiConverterOptionalTypeDecodeMode.allocationSize(value.`decode`)
     )
 
     override fun write(value: ImageOptions, buf: ByteBuffer) {
             FfiConverterOptionalTypeRoi.write(value.`roi`, buf)
             FfiConverterOptionalTypeRotation.write(value.`rotation`, buf)
+            FfiConverterOptionalTypeDecodeMode.write(value.`decode`, buf)
     }
 }
 
@@ -2435,33 +2468,50 @@ public object FfiConverterTypePatientInfo: FfiConverterRustBuffer<PatientInfo> {
 
 
 /**
- * How fit the picture was for classification.
+ * How fit the picture was for classification, measured on the picture the model saw.
+ * Each measure is `null` when it was not (or could not be) measured.
  */
 data class QualityReport (
     /**
-     * Whether any quality check ran. When `false`, `usable` carries no information.
+     * Whether the quality checks ran. When `false`, `usable` carries no information.
      */
     var `assessed`: kotlin.Boolean
     , 
     /**
-     * Sharpness score (higher is sharper), when measured.
-     */
-    var `sharpness`: kotlin.Float?
-    , 
-    /**
-     * Mean brightness on 0..=1, when measured.
-     */
-    var `exposure`: kotlin.Float?
-    , 
-    /**
-     * Whether the picture passed every check that ran.
+     * Whether the picture passed every check (`issues` is empty).
      */
     var `usable`: kotlin.Boolean
     , 
     /**
-     * What was wrong, in short codes (`"blurry"`, `"too_dark"`, …).
+     * Fine detail, 0..=1 (higher is sharper).
      */
-    var `issues`: List<kotlin.String>
+    var `sharpness`: kotlin.Float?
+    , 
+    /**
+     * Mean brightness, 0..=1.
+     */
+    var `exposure`: kotlin.Float?
+    , 
+    /**
+     * Fraction of the view covered by specular highlights, 0..=1.
+     */
+    var `glare`: kotlin.Float?
+    , 
+    /**
+     * Fraction of the view the lesion covers, 0..=1; `null` when no lesion was found.
+     */
+    var `lesionCoverage`: kotlin.Float?
+    , 
+    /**
+     * How far the lesion's centre lies from the centre of the view, 0..=1 (0 at the
+     * centre, 1 on the edge); `null` when no lesion was found.
+     */
+    var `lesionOffset`: kotlin.Float?
+    , 
+    /**
+     * What is wrong; empty when usable.
+     */
+    var `issues`: List<QualityIssue>
     
 ){
     
@@ -2479,27 +2529,36 @@ public object FfiConverterTypeQualityReport: FfiConverterRustBuffer<QualityRepor
     override fun read(buf: ByteBuffer): QualityReport {
         return QualityReport(
             FfiConverterBoolean.read(buf),
-            FfiConverterOptionalFloat.read(buf),
-            FfiConverterOptionalFloat.read(buf),
             FfiConverterBoolean.read(buf),
-            FfiConverterSequenceString.read(buf),
+            FfiConverterOptionalFloat.read(buf),
+            FfiConverterOptionalFloat.read(buf),
+            FfiConverterOptionalFloat.read(buf),
+            FfiConverterOptionalFloat.read(buf),
+            FfiConverterOptionalFloat.read(buf),
+            FfiConverterSequenceTypeQualityIssue.read(buf),
         )
     }
 
     override fun allocationSize(value: QualityReport) = (
             FfiConverterBoolean.allocationSize(value.`assessed`) +
+            FfiConverterBoolean.allocationSize(value.`usable`) +
             FfiConverterOptionalFloat.allocationSize(value.`sharpness`) +
             FfiConverterOptionalFloat.allocationSize(value.`exposure`) +
-            FfiConverterBoolean.allocationSize(value.`usable`) +
-            FfiConverterSequenceString.allocationSize(value.`issues`)
+            FfiConverterOptionalFloat.allocationSize(value.`glare`) +
+            FfiConverterOptionalFloat.allocationSize(value.`lesionCoverage`) +
+            FfiConverterOptionalFloat.allocationSize(value.`lesionOffset`) +
+            FfiConverterSequenceTypeQualityIssue.allocationSize(value.`issues`)
     )
 
     override fun write(value: QualityReport, buf: ByteBuffer) {
             FfiConverterBoolean.write(value.`assessed`, buf)
+            FfiConverterBoolean.write(value.`usable`, buf)
             FfiConverterOptionalFloat.write(value.`sharpness`, buf)
             FfiConverterOptionalFloat.write(value.`exposure`, buf)
-            FfiConverterBoolean.write(value.`usable`, buf)
-            FfiConverterSequenceString.write(value.`issues`, buf)
+            FfiConverterOptionalFloat.write(value.`glare`, buf)
+            FfiConverterOptionalFloat.write(value.`lesionCoverage`, buf)
+            FfiConverterOptionalFloat.write(value.`lesionOffset`, buf)
+            FfiConverterSequenceTypeQualityIssue.write(value.`issues`, buf)
     }
 }
 
@@ -2975,6 +3034,52 @@ public object FfiConverterTypeBodySite: FfiConverterRustBuffer<BodySite> {
 
 
 
+/**
+ * How a JPEG is decoded. Other formats and camera frames are always read in full.
+ */
+
+enum class DecodeMode {
+    
+    /**
+     * Scaled down while decoding when the model is much smaller than the picture, then
+     * resampled: several times faster on phone photos, still averaging at least 2x2
+     * decoded pixels per model pixel.
+     */
+    FAST,
+    /**
+     * Every pixel decoded: bit-identical to libjpeg-turbo's default decoding (Pillow,
+     * OpenCV, TensorFlow's accurate IDCT).
+     */
+    EXACT;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDecodeMode: FfiConverterRustBuffer<DecodeMode> {
+    override fun read(buf: ByteBuffer) = try {
+        DecodeMode.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: DecodeMode) = 4UL
+
+    override fun write(value: DecodeMode, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
 
 
 /**
@@ -3424,6 +3529,69 @@ public object FfiConverterTypePixelFormat: FfiConverterRustBuffer<PixelFormat> {
 
 
 /**
+ * One reason a picture is not fit to judge.
+ */
+
+enum class QualityIssue {
+    
+    /**
+     * Out of focus or moving: too little fine detail.
+     */
+    BLURRY,
+    /**
+     * Underexposed.
+     */
+    TOO_DARK,
+    /**
+     * Overexposed or washed out, typically by a flash.
+     */
+    TOO_BRIGHT,
+    /**
+     * Specular highlights cover too much of the view.
+     */
+    GLARE,
+    /**
+     * No lesion stands out from the skin.
+     */
+    NO_LESION,
+    /**
+     * The lesion is too far from the centre of the view, or cut by its edge.
+     */
+    OFF_CENTRE,
+    /**
+     * The lesion covers too small a part of the view.
+     */
+    TOO_SMALL;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeQualityIssue: FfiConverterRustBuffer<QualityIssue> {
+    override fun read(buf: ByteBuffer) = try {
+        QualityIssue.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: QualityIssue) = 4UL
+
+    override fun write(value: QualityIssue, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
  * A clockwise rotation by a multiple of 90 degrees.
  */
 
@@ -3854,6 +4022,38 @@ public object FfiConverterOptionalTypeBodySite: FfiConverterRustBuffer<BodySite?
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeDecodeMode: FfiConverterRustBuffer<DecodeMode?> {
+    override fun read(buf: ByteBuffer): DecodeMode? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeDecodeMode.read(buf)
+    }
+
+    override fun allocationSize(value: DecodeMode?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeDecodeMode.allocationSize(value)
+        }
+    }
+
+    override fun write(value: DecodeMode?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeDecodeMode.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeRotation: FfiConverterRustBuffer<Rotation?> {
     override fun read(buf: ByteBuffer): Rotation? {
         if (buf.get().toInt() == 0) {
@@ -4107,6 +4307,34 @@ public object FfiConverterSequenceTypeTensorInfo: FfiConverterRustBuffer<List<Te
         }
     }
 }
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeQualityIssue: FfiConverterRustBuffer<List<QualityIssue>> {
+    override fun read(buf: ByteBuffer): List<QualityIssue> {
+        val len = buf.getInt()
+        return List<QualityIssue>(len) {
+            FfiConverterTypeQualityIssue.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<QualityIssue>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeQualityIssue.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<QualityIssue>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeQualityIssue.write(it, buf)
+        }
+    }
+}
         /**
          * The sentence every surface shows beside a result: LesionScan is not a medical device.
          */ fun `disclaimer`(): kotlin.String {
@@ -4176,6 +4404,35 @@ public object FfiConverterSequenceTypeTensorInfo: FfiConverterRustBuffer<List<Te
     
         
         FfiConverterInt.lower(`degrees`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * A short hint a camera app can show the person holding the phone
+         * (`"hold still and let the camera focus"`, …).
+         */ fun `qualityIssueAdvice`(`issue`: QualityIssue): kotlin.String {
+            return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_lesionscan_ffi_fn_func_quality_issue_advice(
+    
+        
+        FfiConverterTypeQualityIssue.lower(`issue`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * The short code of a quality issue (`"blurry"`, `"too_dark"`, …), as in the CLI's JSON.
+         */ fun `qualityIssueCode`(`issue`: QualityIssue): kotlin.String {
+            return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_lesionscan_ffi_fn_func_quality_issue_code(
+    
+        
+        FfiConverterTypeQualityIssue.lower(`issue`),_status)
 }
     )
     }
