@@ -338,6 +338,8 @@ impl From<lesionscan::ModelInfo> for ModelInfo {
             output: _,
             classes,
             provenance: _,
+            // The quality thresholds a card may set: in `card_json`.
+            quality: _,
         } = card;
         Self {
             model_id: id,
