@@ -2,7 +2,7 @@
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
@@ -192,6 +192,39 @@ impl Classification {
     }
 }
 
+/// A picture converted to a classifier's input size and judged for quality, but not yet
+/// classified: made by [`Classifier::prepare_frame`] or [`Classifier::prepare_image`],
+/// classified by [`Classifier::classify_prepared`].
+///
+/// It owns its pixels (the model-sized RGB picture and the luma copy the quality checks
+/// use), so it can outlive the camera buffer it came from and move to another thread.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PreparedInput {
+    image: PreparedImage,
+    quality: QualityReport,
+    preprocess: Duration,
+}
+
+impl PreparedInput {
+    /// The picture at the model's input size, as the model will see it.
+    pub fn image(&self) -> &PreparedImage {
+        &self.image
+    }
+
+    /// Whether the picture is fit to judge, with the thresholds of the classifier's card.
+    pub fn quality(&self) -> &QualityReport {
+        &self.quality
+    }
+}
+
+/// What the model said about one prepared picture: a probability per class in the card's
+/// order, before any filtering, and the time each stage took.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Inference {
+    pub(crate) probabilities: Vec<f32>,
+    pub(crate) timings: Timings,
+}
+
 /// Describes a loaded model: its card, its tensors and where it runs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModelInfo {
@@ -337,7 +370,7 @@ impl Classifier {
     }
 
     /// Classifies an encoded picture (JPEG, PNG, WebP, BMP, TIFF), upright per its EXIF
-    /// orientation.
+    /// orientation: [`Classifier::prepare_image`] then [`Classifier::classify_prepared`].
     ///
     /// # Errors
     /// [`Error::InvalidImage`] for bytes that do not decode; [`Error::InvalidArgument`]
@@ -348,12 +381,12 @@ impl Classifier {
         options: &ImageOptions,
         patient: Option<&PatientInfo>,
     ) -> Result<Classification> {
-        let start = Instant::now();
-        let image = image::prepare_encoded(encoded, options, self.layout.target)?;
-        self.classify_prepared(&image, patient, start)
+        let prepared = self.prepare_image(encoded, options)?;
+        self.classify_prepared(&prepared, patient)
     }
 
-    /// Classifies a camera frame, converted straight to the model's input size.
+    /// Classifies a camera frame, converted straight to the model's input size:
+    /// [`Classifier::prepare_frame`] then [`Classifier::classify_prepared`].
     ///
     /// # Errors
     /// [`Error::InvalidFrame`] when planes, strides or sizes do not add up; otherwise as
@@ -364,20 +397,114 @@ impl Classifier {
         options: &ImageOptions,
         patient: Option<&PatientInfo>,
     ) -> Result<Classification> {
-        let start = Instant::now();
-        let image = image::prepare_frame(frame, options, self.layout.target)?;
-        self.classify_prepared(&image, patient, start)
+        let prepared = self.prepare_frame(frame, options)?;
+        self.classify_prepared(&prepared, patient)
     }
 
-    fn classify_prepared(
+    /// The first half of [`Classifier::classify_image`]: decodes the picture, converts it
+    /// to the model's input size and judges its quality, without running the model.
+    ///
+    /// # Errors
+    /// [`Error::InvalidImage`] for bytes that do not decode; [`Error::InvalidArgument`]
+    /// for a bad ROI.
+    pub fn prepare_image(&self, encoded: &[u8], options: &ImageOptions) -> Result<PreparedInput> {
+        let start = Instant::now();
+        let image = image::prepare_encoded(encoded, options, self.layout.target)?;
+        Ok(self.judged(image, start))
+    }
+
+    /// The first half of [`Classifier::classify_frame`]: converts the frame to the
+    /// model's input size and judges its quality, without running the model.
+    ///
+    /// The result owns its pixels, so the camera's buffer can be released as soon as this
+    /// returns, and the model can run later on another thread
+    /// ([`Classifier::classify_prepared`]); this is how
+    /// [`LiveSession::push_frame`](crate::LiveSession::push_frame) keeps the camera
+    /// running while the model is busy. It takes a few milliseconds, a small part of a
+    /// classification.
+    ///
+    /// # Errors
+    /// [`Error::InvalidFrame`] when planes, strides or sizes do not add up;
+    /// [`Error::InvalidArgument`] for a bad ROI.
+    ///
+    /// # Examples
+    /// ```
+    /// use lesionscan::{Classifier, ClassifierOptions, Frame, ImageOptions, PixelFormat, Plane, Rotation};
+    ///
+    /// let classifier = Classifier::from_files(
+    ///     "tests/data/mobilenet_tiny_int8.tflite",
+    ///     "tests/data/mobilenet_tiny_int8.json",
+    ///     ClassifierOptions::default(),
+    /// )?;
+    /// let pixels = vec![180u8; 64 * 48 * 4];
+    /// let frame = Frame {
+    ///     width: 64, height: 48, format: PixelFormat::Rgba8888,
+    ///     planes: vec![Plane { bytes: &pixels, row_stride: 64 * 4, pixel_stride: 4 }],
+    ///     rotation: Rotation::R0,
+    /// };
+    /// let prepared = classifier.prepare_frame(&frame, &ImageOptions::default())?;
+    /// drop(pixels); // the camera buffer is no longer needed
+    /// assert_eq!((prepared.image().width, prepared.image().height), (128, 128)); // the model's input
+    /// assert!(!prepared.quality().usable); // a uniform frame shows no lesion
+    /// let result = classifier.classify_prepared(&prepared, None)?;
+    /// assert_eq!(result.quality, *prepared.quality());
+    /// # Ok::<(), lesionscan::Error>(())
+    /// ```
+    pub fn prepare_frame(
         &self,
-        image: &PreparedImage,
+        frame: &Frame<'_>,
+        options: &ImageOptions,
+    ) -> Result<PreparedInput> {
+        let start = Instant::now();
+        let image = image::prepare_frame(frame, options, self.layout.target)?;
+        Ok(self.judged(image, start))
+    }
+
+    /// The second half of [`Classifier::classify_image`] and
+    /// [`Classifier::classify_frame`]: runs the model on a picture this classifier
+    /// prepared and ranks the result. The result's `timings.preprocess_us` includes the
+    /// preparation; with [`ClassifierOptions::reject_unusable`] an unusable picture gets
+    /// no categories and the model does not run.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a picture prepared for another input size, or a bad
+    /// patient age; [`Error::Engine`] if the runtime fails.
+    pub fn classify_prepared(
+        &self,
+        prepared: &PreparedInput,
         patient: Option<&PatientInfo>,
-        start: Instant,
     ) -> Result<Classification> {
-        let quality = quality::assess_quality(image, &self.card.quality);
-        if self.options.reject_unusable && quality.assessed && !quality.usable {
-            return Ok(self.rejected(quality, start));
+        if self.options.reject_unusable && !prepared.quality.usable {
+            return Ok(self.rejected(prepared));
+        }
+        let inference = self.infer(prepared, patient)?;
+        Ok(self.classification(&inference, prepared.quality.clone()))
+    }
+
+    fn judged(&self, image: PreparedImage, start: Instant) -> PreparedInput {
+        let quality = quality::assess_quality(&image, &self.card.quality);
+        PreparedInput {
+            image,
+            quality,
+            preprocess: start.elapsed(),
+        }
+    }
+
+    /// Runs the model on a prepared picture: every class's probability, in the card's
+    /// order, and the time each stage took (ranking not included).
+    pub(crate) fn infer(
+        &self,
+        prepared: &PreparedInput,
+        patient: Option<&PatientInfo>,
+    ) -> Result<Inference> {
+        let start = Instant::now();
+        let image = &prepared.image;
+        let target = self.layout.target;
+        if (image.width, image.height) != (target.width, target.height) {
+            return Err(Error::argument(format!(
+                "the picture was prepared at {}x{}, this model takes {}x{}: prepare it with the classifier that classifies it",
+                image.width, image.height, target.width, target.height
+            )));
         }
         let mut inputs: Vec<TensorData> = Vec::with_capacity(self.inputs.len());
         for (index, info) in self.inputs.iter().enumerate() {
@@ -397,7 +524,7 @@ impl Classifier {
             };
             inputs.push(data);
         }
-        let preprocessed = Instant::now();
+        let tensors_written = Instant::now();
 
         let outputs = self.lock_session().run(&inputs)?;
         let inferred = Instant::now();
@@ -410,36 +537,75 @@ impl Classifier {
             &self.outputs[self.layout.output],
             self.card.output.kind,
         )?;
-        let (categories, malignant_probability) = self.rank(&probabilities);
+        if probabilities.len() != self.card.classes.len() {
+            return Err(Error::engine(format!(
+                "the model returned {} scores; its card names {} classes",
+                probabilities.len(),
+                self.card.classes.len()
+            )));
+        }
         let done = Instant::now();
+        Ok(Inference {
+            probabilities,
+            timings: Timings {
+                preprocess_us: micros(prepared.preprocess + (tensors_written - start)),
+                inference_us: micros(inferred - tensors_written),
+                postprocess_us: micros(done - inferred),
+            },
+        })
+    }
 
-        Ok(Classification {
+    /// The ranked result for `inference.probabilities` (one per class, in the card's
+    /// order): the options' filters, threshold and `max_results` applied. The time spent
+    /// ranking is added to `postprocess_us`.
+    pub(crate) fn classification(
+        &self,
+        inference: &Inference,
+        quality: QualityReport,
+    ) -> Classification {
+        let start = Instant::now();
+        let (categories, malignant_probability) = self.rank(&inference.probabilities);
+        let mut timings = inference.timings;
+        timings.postprocess_us = timings
+            .postprocess_us
+            .saturating_add(micros(start.elapsed()));
+        Classification {
             categories,
             malignant_probability,
             quality,
-            timings: Timings {
-                preprocess_us: micros(preprocessed - start),
-                inference_us: micros(inferred - preprocessed),
-                postprocess_us: micros(done - inferred),
-            },
+            timings,
             engine: self.engine_name.to_string(),
             accelerator: self.accelerator,
             model_id: self.card.id.clone(),
+        }
+    }
+
+    /// Whether the class at `index` of the card may appear in results (the options'
+    /// allow and deny lists).
+    pub(crate) fn shows_class(&self, index: usize) -> bool {
+        self.card.classes.get(index).is_some_and(|class| {
+            (self.options.allow.is_empty() || self.options.allow.contains(&class.code))
+                && !self.options.deny.contains(&class.code)
         })
     }
 
     /// The result for a picture refused for its quality: no categories, and the model
     /// never ran.
-    fn rejected(&self, quality: QualityReport, start: Instant) -> Classification {
+    fn rejected(&self, prepared: &PreparedInput) -> Classification {
+        let timings = Timings {
+            preprocess_us: micros(prepared.preprocess),
+            ..Timings::default()
+        };
+        self.unclassified(prepared.quality.clone(), timings)
+    }
+
+    /// A result with no categories (nothing was judged), carrying `quality` and `timings`.
+    pub(crate) fn unclassified(&self, quality: QualityReport, timings: Timings) -> Classification {
         Classification {
             categories: Vec::new(),
             malignant_probability: 0.0,
             quality,
-            timings: Timings {
-                preprocess_us: micros(start.elapsed()),
-                inference_us: 0,
-                postprocess_us: 0,
-            },
+            timings,
             engine: self.engine_name.to_string(),
             accelerator: self.accelerator,
             model_id: self.card.id.clone(),
@@ -466,10 +632,7 @@ impl Classifier {
             .iter()
             .zip(probabilities)
             .enumerate()
-            .filter(|(_, (class, _))| {
-                (self.options.allow.is_empty() || self.options.allow.contains(&class.code))
-                    && !self.options.deny.contains(&class.code)
-            })
+            .filter(|(index, _)| self.shows_class(*index))
             .filter(|(_, (_, &p))| p >= self.options.score_threshold)
             .map(|(index, (class, &probability))| Category {
                 index: index as u32,

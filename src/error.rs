@@ -59,6 +59,12 @@ pub enum Error {
         /// What the operating system reported (without the path).
         reason: String,
     },
+    /// The object was closed: a [`LiveSession`](crate::LiveSession) after `close()`.
+    #[error("closed: {reason}")]
+    Closed {
+        /// What was closed.
+        reason: String,
+    },
 }
 
 impl Error {
@@ -97,6 +103,11 @@ impl Error {
             reason: reason.into(),
         }
     }
+    pub(crate) fn closed(reason: impl Into<String>) -> Self {
+        Self::Closed {
+            reason: reason.into(),
+        }
+    }
 }
 
 impl Error {
@@ -120,7 +131,8 @@ impl Error {
                 Error::Engine { .. } => Some(Error::Io {
                     reason: example.into(),
                 }),
-                Error::Io { .. } => None,
+                Error::Io { .. } => Some(Error::closed(example)),
+                Error::Closed { .. } => None,
             }
         }
         std::iter::successors(Some(Error::model("example")), after).collect()

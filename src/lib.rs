@@ -34,19 +34,23 @@ mod classify;
 pub mod engine;
 mod error;
 pub mod image;
+mod live;
 mod model;
 mod patient;
 mod quality;
 mod scores;
 mod tensor;
 
-pub use classify::{Category, Classification, Classifier, ClassifierOptions, ModelInfo, Timings};
+pub use classify::{
+    Category, Classification, Classifier, ClassifierOptions, ModelInfo, PreparedInput, Timings,
+};
 pub use engine::{Accelerator, DType, EngineOptions, Quantization, TensorInfo};
 pub use error::{Error, Result};
 pub use image::{
     DecodeMode, Fit, Frame, ImageOptions, LumaImage, PixelFormat, Plane, PreparedImage, Roi,
     Rotation, TargetSize, DETAIL_SIDE,
 };
+pub use live::{LiveListener, LiveOptions, LiveResult, LiveSession, HOLD_STEADY};
 pub use model::{
     AgeEncoding, ClassInfo, ColorOrder, CropPolicy, InputDType, InputSpec, MetadataSpec, ModelCard,
     OneHot, OutputKind, OutputSpec, ResizeMethod, TensorLayout,
