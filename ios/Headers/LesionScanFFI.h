@@ -243,11 +243,35 @@ typedef void (*UniffiForeignFutureCompleteVoid)(uint64_t, UniffiForeignFutureRes
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_LIVE_LISTENER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_LIVE_LISTENER_METHOD0
+typedef void (*UniffiCallbackInterfaceLiveListenerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_LIVE_LISTENER_METHOD1
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_LIVE_LISTENER_METHOD1
+typedef void (*UniffiCallbackInterfaceLiveListenerMethod1)(uint64_t, RustBuffer, uint64_t, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_LOG_SINK_METHOD0
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_LOG_SINK_METHOD0
 typedef void (*UniffiCallbackInterfaceLogSinkMethod0)(uint64_t, RustBuffer, RustBuffer, RustBuffer, void* _Nonnull, 
         RustCallStatus *_Nonnull uniffiCallStatus
     );
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_LIVE_LISTENER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_LIVE_LISTENER
+typedef struct UniffiVTableCallbackInterfaceLiveListener {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceLiveListenerMethod0 _Nonnull onResult;
+    UniffiCallbackInterfaceLiveListenerMethod1 _Nonnull onError;
+} UniffiVTableCallbackInterfaceLiveListener;
 
 #endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_LOG_SINK
@@ -297,6 +321,46 @@ RustBuffer uniffi_lesionscan_ffi_fn_method_classifier_classify_raw_frame(uint64_
 #ifndef UNIFFI_FFIDEF_UNIFFI_LESIONSCAN_FFI_FN_METHOD_CLASSIFIER_MODEL_INFO
 #define UNIFFI_FFIDEF_UNIFFI_LESIONSCAN_FFI_FN_METHOD_CLASSIFIER_MODEL_INFO
 RustBuffer uniffi_lesionscan_ffi_fn_method_classifier_model_info(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LESIONSCAN_FFI_FN_CLONE_LIVESESSION
+#define UNIFFI_FFIDEF_UNIFFI_LESIONSCAN_FFI_FN_CLONE_LIVESESSION
+uint64_t uniffi_lesionscan_ffi_fn_clone_livesession(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LESIONSCAN_FFI_FN_FREE_LIVESESSION
+#define UNIFFI_FFIDEF_UNIFFI_LESIONSCAN_FFI_FN_FREE_LIVESESSION
+void uniffi_lesionscan_ffi_fn_free_livesession(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LESIONSCAN_FFI_FN_CONSTRUCTOR_LIVESESSION_NEW
+#define UNIFFI_FFIDEF_UNIFFI_LESIONSCAN_FFI_FN_CONSTRUCTOR_LIVESESSION_NEW
+uint64_t uniffi_lesionscan_ffi_fn_constructor_livesession_new(uint64_t classifier, RustBuffer options, uint64_t listener, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LESIONSCAN_FFI_FN_METHOD_LIVESESSION_CLOSE
+#define UNIFFI_FFIDEF_UNIFFI_LESIONSCAN_FFI_FN_METHOD_LIVESESSION_CLOSE
+void uniffi_lesionscan_ffi_fn_method_livesession_close(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LESIONSCAN_FFI_FN_METHOD_LIVESESSION_IS_CLOSED
+#define UNIFFI_FFIDEF_UNIFFI_LESIONSCAN_FFI_FN_METHOD_LIVESESSION_IS_CLOSED
+int8_t uniffi_lesionscan_ffi_fn_method_livesession_is_closed(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LESIONSCAN_FFI_FN_METHOD_LIVESESSION_PUSH_FRAME
+#define UNIFFI_FFIDEF_UNIFFI_LESIONSCAN_FFI_FN_METHOD_LIVESESSION_PUSH_FRAME
+void uniffi_lesionscan_ffi_fn_method_livesession_push_frame(uint64_t ptr, RustBuffer frame, uint64_t timestamp_ms, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LESIONSCAN_FFI_FN_METHOD_LIVESESSION_PUSH_RAW_FRAME
+#define UNIFFI_FFIDEF_UNIFFI_LESIONSCAN_FFI_FN_METHOD_LIVESESSION_PUSH_RAW_FRAME
+void uniffi_lesionscan_ffi_fn_method_livesession_push_raw_frame(uint64_t ptr, RustBuffer frame, uint64_t timestamp_ms, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LESIONSCAN_FFI_FN_INIT_CALLBACK_VTABLE_LIVELISTENER
+#define UNIFFI_FFIDEF_UNIFFI_LESIONSCAN_FFI_FN_INIT_CALLBACK_VTABLE_LIVELISTENER
+void uniffi_lesionscan_ffi_fn_init_callback_vtable_livelistener(const UniffiVTableCallbackInterfaceLiveListener* _Nonnull vtable
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_LESIONSCAN_FFI_FN_INIT_CALLBACK_VTABLE_LOGSINK
@@ -668,6 +732,30 @@ uint16_t uniffi_lesionscan_ffi_checksum_method_classifier_model_info(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LESIONSCAN_FFI_CHECKSUM_METHOD_LIVESESSION_CLOSE
+#define UNIFFI_FFIDEF_UNIFFI_LESIONSCAN_FFI_CHECKSUM_METHOD_LIVESESSION_CLOSE
+uint16_t uniffi_lesionscan_ffi_checksum_method_livesession_close(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LESIONSCAN_FFI_CHECKSUM_METHOD_LIVESESSION_IS_CLOSED
+#define UNIFFI_FFIDEF_UNIFFI_LESIONSCAN_FFI_CHECKSUM_METHOD_LIVESESSION_IS_CLOSED
+uint16_t uniffi_lesionscan_ffi_checksum_method_livesession_is_closed(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LESIONSCAN_FFI_CHECKSUM_METHOD_LIVESESSION_PUSH_FRAME
+#define UNIFFI_FFIDEF_UNIFFI_LESIONSCAN_FFI_CHECKSUM_METHOD_LIVESESSION_PUSH_FRAME
+uint16_t uniffi_lesionscan_ffi_checksum_method_livesession_push_frame(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LESIONSCAN_FFI_CHECKSUM_METHOD_LIVESESSION_PUSH_RAW_FRAME
+#define UNIFFI_FFIDEF_UNIFFI_LESIONSCAN_FFI_CHECKSUM_METHOD_LIVESESSION_PUSH_RAW_FRAME
+uint16_t uniffi_lesionscan_ffi_checksum_method_livesession_push_raw_frame(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_LESIONSCAN_FFI_CHECKSUM_CONSTRUCTOR_CLASSIFIER_FROM_BYTES
 #define UNIFFI_FFIDEF_UNIFFI_LESIONSCAN_FFI_CHECKSUM_CONSTRUCTOR_CLASSIFIER_FROM_BYTES
 uint16_t uniffi_lesionscan_ffi_checksum_constructor_classifier_from_bytes(void
@@ -677,6 +765,24 @@ uint16_t uniffi_lesionscan_ffi_checksum_constructor_classifier_from_bytes(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_LESIONSCAN_FFI_CHECKSUM_CONSTRUCTOR_CLASSIFIER_FROM_FILES
 #define UNIFFI_FFIDEF_UNIFFI_LESIONSCAN_FFI_CHECKSUM_CONSTRUCTOR_CLASSIFIER_FROM_FILES
 uint16_t uniffi_lesionscan_ffi_checksum_constructor_classifier_from_files(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LESIONSCAN_FFI_CHECKSUM_CONSTRUCTOR_LIVESESSION_NEW
+#define UNIFFI_FFIDEF_UNIFFI_LESIONSCAN_FFI_CHECKSUM_CONSTRUCTOR_LIVESESSION_NEW
+uint16_t uniffi_lesionscan_ffi_checksum_constructor_livesession_new(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LESIONSCAN_FFI_CHECKSUM_METHOD_LIVELISTENER_ON_RESULT
+#define UNIFFI_FFIDEF_UNIFFI_LESIONSCAN_FFI_CHECKSUM_METHOD_LIVELISTENER_ON_RESULT
+uint16_t uniffi_lesionscan_ffi_checksum_method_livelistener_on_result(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LESIONSCAN_FFI_CHECKSUM_METHOD_LIVELISTENER_ON_ERROR
+#define UNIFFI_FFIDEF_UNIFFI_LESIONSCAN_FFI_CHECKSUM_METHOD_LIVELISTENER_ON_ERROR
+uint16_t uniffi_lesionscan_ffi_checksum_method_livelistener_on_error(void
     
 );
 #endif

@@ -21,7 +21,8 @@ use crate::results::{Classification, ModelInfo};
 /// diagnosis (see `disclaimer()`).
 #[derive(Debug, uniffi::Object)]
 pub struct Classifier {
-    inner: lesionscan::Classifier,
+    // Shared with the live sessions made on this classifier.
+    inner: Arc<lesionscan::Classifier>,
 }
 
 #[uniffi::export]
@@ -147,6 +148,11 @@ impl Classifier {
         &self.inner
     }
 
+    /// The core's classifier, shared (for a `LiveSession`).
+    pub(crate) fn shared_core(&self) -> Arc<lesionscan::Classifier> {
+        Arc::clone(&self.inner)
+    }
+
     fn loaded(
         result: lesionscan::Result<lesionscan::Classifier>,
         started: Instant,
@@ -161,7 +167,9 @@ impl Classifier {
                     info.engine,
                     started.elapsed().as_millis()
                 );
-                Ok(Arc::new(Self { inner }))
+                Ok(Arc::new(Self {
+                    inner: Arc::new(inner),
+                }))
             }
             Err(error) => {
                 let error = LesionScanError::from(error);

@@ -58,6 +58,12 @@ pub enum LesionScanError {
         /// What the operating system reported (without the path).
         reason: String,
     },
+    /// The object was closed: a `LiveSession` after `close()` (Kotlin: `stop()`).
+    #[error("closed: {reason}")]
+    Closed {
+        /// What was closed.
+        reason: String,
+    },
 }
 
 impl LesionScanError {
@@ -73,6 +79,7 @@ impl LesionScanError {
             Self::Unsupported { .. } => "Unsupported",
             Self::Engine { .. } => "Engine",
             Self::Io { .. } => "Io",
+            Self::Closed { .. } => "Closed",
         }
     }
 
@@ -101,6 +108,7 @@ impl From<lesionscan::Error> for LesionScanError {
             Core::Unsupported { reason } => Self::Unsupported { reason },
             Core::Engine { reason } => Self::Engine { reason },
             Core::Io { reason } => Self::Io { reason },
+            Core::Closed { reason } => Self::Closed { reason },
             // The core's enum is `#[non_exhaustive]`, so this arm must exist; the test
             // below fails as soon as a core variant reaches it.
             other => Self::Unsupported {
@@ -136,6 +144,7 @@ mod tests {
             "Unsupported",
             "Engine",
             "Io",
+            "Closed",
         ];
         let core_errors = lesionscan::Error::one_of_each();
         let core_names: Vec<String> = core_errors

@@ -15,6 +15,7 @@
 //! | `results` | `Classification`, `Category`, `QualityReport`, `QualityIssue`, `Timings`, `ModelInfo`, `ClassInfo`, `TensorInfo` |
 //! | `frames` | `CameraFrame`, `FramePlane`, `PixelFormat` (frames copied in) |
 //! | `raw_frame` | `RawFrame`, `RawPlane` (frames read in place: the zero-copy camera path) |
+//! | `live` | `LiveSession` (`pushFrame`, `pushRawFrame`, `close`: Kotlin `stop`), `LiveListener`, `LiveListenerError`, `LiveOptions`, `LiveResult` |
 //! | `jvm` | JNI functions that read a direct `ByteBuffer`'s address and capacity (not on iOS) |
 //! | `logging` | `LogSink`, `LogLevel`, `setLogSink`, `removeLogSink`; logcat on Android |
 //! | `error` | `LesionScanError` |
@@ -54,15 +55,16 @@ mod error;
 mod frames;
 #[cfg(not(target_os = "ios"))]
 mod jvm;
+mod live;
 mod logging;
 mod options;
 mod raw_frame;
 mod results;
-// Live camera mode (`LiveSession`, `LiveListener`) is exported from its own module here.
 
 pub use classifier::Classifier;
 pub use error::{LesionScanError, Result};
 pub use frames::{CameraFrame, FramePlane, PixelFormat};
+pub use live::{LiveListener, LiveListenerError, LiveOptions, LiveResult, LiveSession};
 pub use logging::{remove_log_sink, set_log_sink, LogLevel, LogSink, LogSinkError};
 pub use options::{
     rotation_from_degrees, Accelerator, BodySite, ClassifierOptions, DecodeMode, ImageOptions,

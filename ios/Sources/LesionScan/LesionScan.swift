@@ -921,6 +921,265 @@ public func FfiConverterTypeClassifier_lower(_ value: Classifier) -> UInt64 {
 
 
 
+
+
+/**
+ * A running classification of a camera stream: push every camera frame, get a steady
+ * answer through the listener. Pushing returns at once: the frame is converted to the
+ * model's size on the caller's thread, then classified on the session's one worker
+ * thread; while the model is busy a newer frame replaces the one waiting.
+ *
+ * Close it when the camera stops (Kotlin: `close()` or `use {}`; Swift: `close()`):
+ * no frame is accepted and no listener call starts after that, and the worker thread
+ * ends (closing waits for the model run in progress).
+ *
+ * **Not a medical device:** results support a clinician's judgement; they are not a
+ * diagnosis (see `disclaimer()`).
+ */
+public protocol LiveSessionProtocol: AnyObject, Sendable {
+    
+    /**
+     * Stops the session: frames are refused with `Closed` from now on, no listener call
+     * starts, and the worker thread ends (this waits for the model run in progress).
+     * Closing again does nothing. Kotlin calls this `stop()`; its `close()` also frees
+     * the session.
+     */
+    func close() 
+    
+    /**
+     * Whether the session was closed.
+     */
+    func isClosed()  -> Bool
+    
+    /**
+     * Hands a frame whose planes were copied in to the session. Camera streams should
+     * use the zero-copy helpers instead (Android `pushFrame(imageProxy)`, iOS
+     * `pushFrame(sampleBuffer:)`).
+     *
+     * # Errors
+     * `Closed` after `close()`/`stop()`; `InvalidArgument` for a timestamp not after
+     * the previous frame's; `InvalidFrame` when planes, strides or sizes do not add up.
+     */
+    func pushFrame(frame: CameraFrame, timestampMs: UInt64) throws 
+    
+    /**
+     * Hands a frame read in place from the addresses in `frame` to the session; the
+     * planes are not read after this returns.
+     *
+     * Low level, for the platform helpers only (Android's `pushFrame(imageProxy)` and
+     * `pushFrame(…, planes: List<DirectPlane>, …)`, iOS's `pushFrame(pixelBuffer:)`),
+     * which take each address and length from the platform's own buffer and keep it
+     * alive and unchanged for the call. Given addresses that do not hold `length`
+     * readable bytes, this reads memory it must not.
+     *
+     * # Errors
+     * As [`LiveSession::push_frame`], and `InvalidFrame` for a null address or a length
+     * the platform cannot hold.
+     */
+    func pushRawFrame(frame: RawFrame, timestampMs: UInt64) throws 
+    
+}
+/**
+ * A running classification of a camera stream: push every camera frame, get a steady
+ * answer through the listener. Pushing returns at once: the frame is converted to the
+ * model's size on the caller's thread, then classified on the session's one worker
+ * thread; while the model is busy a newer frame replaces the one waiting.
+ *
+ * Close it when the camera stops (Kotlin: `close()` or `use {}`; Swift: `close()`):
+ * no frame is accepted and no listener call starts after that, and the worker thread
+ * ends (closing waits for the model run in progress).
+ *
+ * **Not a medical device:** results support a clinician's judgement; they are not a
+ * diagnosis (see `disclaimer()`).
+ */
+open class LiveSession: LiveSessionProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_lesionscan_ffi_fn_clone_livesession(self.handle, $0) }
+    }
+    /**
+     * Starts a session, and its worker thread, on `classifier` (which stays usable for
+     * other calls).
+     *
+     * # Errors
+     * `InvalidArgument` for options out of range or a patient the model cannot take.
+     */
+public convenience init(classifier: Classifier, options: LiveOptions, listener: LiveListener)throws  {
+    let handle =
+        try rustCallWithError(FfiConverterTypeLesionScanError_lift) {
+        uniffiCallStatus in
+    uniffi_lesionscan_ffi_fn_constructor_livesession_new(
+        FfiConverterTypeClassifier_lower(classifier),
+        FfiConverterTypeLiveOptions_lower(options),
+        FfiConverterCallbackInterfaceLiveListener_lower(listener),uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_lesionscan_ffi_fn_free_livesession(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Stops the session: frames are refused with `Closed` from now on, no listener call
+     * starts, and the worker thread ends (this waits for the model run in progress).
+     * Closing again does nothing. Kotlin calls this `stop()`; its `close()` also frees
+     * the session.
+     */
+open func close()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_lesionscan_ffi_fn_method_livesession_close(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Whether the session was closed.
+     */
+open func isClosed() -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_lesionscan_ffi_fn_method_livesession_is_closed(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Hands a frame whose planes were copied in to the session. Camera streams should
+     * use the zero-copy helpers instead (Android `pushFrame(imageProxy)`, iOS
+     * `pushFrame(sampleBuffer:)`).
+     *
+     * # Errors
+     * `Closed` after `close()`/`stop()`; `InvalidArgument` for a timestamp not after
+     * the previous frame's; `InvalidFrame` when planes, strides or sizes do not add up.
+     */
+open func pushFrame(frame: CameraFrame, timestampMs: UInt64)throws   {try rustCallWithError(FfiConverterTypeLesionScanError_lift) {
+        uniffiCallStatus in
+    uniffi_lesionscan_ffi_fn_method_livesession_push_frame(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeCameraFrame_lower(frame),
+        FfiConverterUInt64.lower(timestampMs),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Hands a frame read in place from the addresses in `frame` to the session; the
+     * planes are not read after this returns.
+     *
+     * Low level, for the platform helpers only (Android's `pushFrame(imageProxy)` and
+     * `pushFrame(…, planes: List<DirectPlane>, …)`, iOS's `pushFrame(pixelBuffer:)`),
+     * which take each address and length from the platform's own buffer and keep it
+     * alive and unchanged for the call. Given addresses that do not hold `length`
+     * readable bytes, this reads memory it must not.
+     *
+     * # Errors
+     * As [`LiveSession::push_frame`], and `InvalidFrame` for a null address or a length
+     * the platform cannot hold.
+     */
+open func pushRawFrame(frame: RawFrame, timestampMs: UInt64)throws   {try rustCallWithError(FfiConverterTypeLesionScanError_lift) {
+        uniffiCallStatus in
+    uniffi_lesionscan_ffi_fn_method_livesession_push_raw_frame(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRawFrame_lower(frame),
+        FfiConverterUInt64.lower(timestampMs),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLiveSession: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = LiveSession
+
+    public static func lift(_ handle: UInt64) throws -> LiveSession {
+        return LiveSession(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: LiveSession) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LiveSession {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: LiveSession, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLiveSession_lift(_ handle: UInt64) throws -> LiveSession {
+    return try FfiConverterTypeLiveSession.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLiveSession_lower(_ value: LiveSession) -> UInt64 {
+    return FfiConverterTypeLiveSession.lower(value)
+}
+
+
+
+
 /**
  * A camera frame whose planes are copied into Rust. For frames that stay where the
  * camera put them, see the zero-copy entries (`classify(imageProxy)` on Android,
@@ -1617,6 +1876,300 @@ public func FfiConverterTypeImageOptions_lift(_ buf: RustBuffer) throws -> Image
 #endif
 public func FfiConverterTypeImageOptions_lower(_ value: ImageOptions) -> RustBuffer {
     return FfiConverterTypeImageOptions.lower(value)
+}
+
+
+/**
+ * How a live session smooths and judges a stream of frames. Every field has a default
+ * that suits a person holding a phone over a mole.
+ */
+public struct LiveOptions: Equatable, Hashable {
+    /**
+     * Half-life of the moving average of the class probabilities, in milliseconds of the
+     * frames' timestamps: a frame classified `dt` ms after the previous one moves the
+     * average `1 - 0.5^(dt / halfLifeMs)` of the way to its own answer. `0`: no
+     * smoothing.
+     */
+    public var halfLifeMs: UInt32
+    /**
+     * How long the leading class must hold on usable frames before `stable` becomes
+     * true, in milliseconds.
+     */
+    public var stableAfterMs: UInt32
+    /**
+     * How long the session may go without a usable frame before it starts over
+     * (forgets its average, `stable` false), in milliseconds.
+     */
+    public var qualityGraceMs: UInt32
+    /**
+     * Another class takes the lead only when its smoothed probability exceeds the
+     * leader's by more than this (0..=1), so that a near tie does not reset `stable`.
+     */
+    public var switchMargin: Float
+    /**
+     * Region of interest and extra rotation for every frame.
+     */
+    public var image: ImageOptions
+    /**
+     * The patient, for models that take age, sex and body site; `null`: unknown.
+     */
+    public var patient: PatientInfo?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Half-life of the moving average of the class probabilities, in milliseconds of the
+         * frames' timestamps: a frame classified `dt` ms after the previous one moves the
+         * average `1 - 0.5^(dt / halfLifeMs)` of the way to its own answer. `0`: no
+         * smoothing.
+         */halfLifeMs: UInt32 = UInt32(500), 
+        /**
+         * How long the leading class must hold on usable frames before `stable` becomes
+         * true, in milliseconds.
+         */stableAfterMs: UInt32 = UInt32(1500), 
+        /**
+         * How long the session may go without a usable frame before it starts over
+         * (forgets its average, `stable` false), in milliseconds.
+         */qualityGraceMs: UInt32 = UInt32(500), 
+        /**
+         * Another class takes the lead only when its smoothed probability exceeds the
+         * leader's by more than this (0..=1), so that a near tie does not reset `stable`.
+         */switchMargin: Float = Float(0.05), 
+        /**
+         * Region of interest and extra rotation for every frame.
+         */image: ImageOptions = ImageOptions(), 
+        /**
+         * The patient, for models that take age, sex and body site; `null`: unknown.
+         */patient: PatientInfo? = nil) {
+        self.halfLifeMs = halfLifeMs
+        self.stableAfterMs = stableAfterMs
+        self.qualityGraceMs = qualityGraceMs
+        self.switchMargin = switchMargin
+        self.image = image
+        self.patient = patient
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension LiveOptions: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLiveOptions: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LiveOptions {
+        return
+            try LiveOptions(
+                halfLifeMs: FfiConverterUInt32.read(from: &buf), 
+                stableAfterMs: FfiConverterUInt32.read(from: &buf), 
+                qualityGraceMs: FfiConverterUInt32.read(from: &buf), 
+                switchMargin: FfiConverterFloat.read(from: &buf), 
+                image: FfiConverterTypeImageOptions.read(from: &buf), 
+                patient: FfiConverterOptionTypePatientInfo.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: LiveOptions, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.halfLifeMs, into: &buf)
+        FfiConverterUInt32.write(value.stableAfterMs, into: &buf)
+        FfiConverterUInt32.write(value.qualityGraceMs, into: &buf)
+        FfiConverterFloat.write(value.switchMargin, into: &buf)
+        FfiConverterTypeImageOptions.write(value.image, into: &buf)
+        FfiConverterOptionTypePatientInfo.write(value.patient, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLiveOptions_lift(_ buf: RustBuffer) throws -> LiveOptions {
+    return try FfiConverterTypeLiveOptions.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLiveOptions_lower(_ value: LiveOptions) -> RustBuffer {
+    return FfiConverterTypeLiveOptions.lower(value)
+}
+
+
+/**
+ * What a live session says after each frame it took. **Not a diagnosis.**
+ *
+ * The counters count the frames up to and including this one:
+ * `framesSeen = framesClassified + framesUnusable + framesFailed + framesDropped`.
+ */
+public struct LiveResult: Equatable, Hashable {
+    /**
+     * Every class's probability averaged over time, ranked and filtered as the
+     * classifier's options say. No categories before the first usable frame and after
+     * the session starts over. Its `quality` is this frame's.
+     */
+    public var smoothed: Classification
+    /**
+     * This frame's quality report. An unusable frame is not classified.
+     */
+    public var quality: QualityReport
+    /**
+     * Whether the leading class has held on usable frames for `stableAfterMs`. Show
+     * the answer once this is true.
+     */
+    public var stable: Bool
+    /**
+     * How long the leading class has held, in milliseconds (progress towards `stable`).
+     */
+    public var heldMs: UInt64
+    /**
+     * What to tell the person holding the phone: the advice for this frame's first
+     * quality issue ("add light", "move closer to the lesion", …), "hold steady" while
+     * the answer is not yet stable, `null` once it is.
+     */
+    public var hint: String?
+    /**
+     * The timestamp the frame was pushed with.
+     */
+    public var timestampMs: UInt64
+    /**
+     * Frames pushed so far.
+     */
+    public var framesSeen: UInt64
+    /**
+     * Frames the model ran on.
+     */
+    public var framesClassified: UInt64
+    /**
+     * Frames replaced by a newer one while the model was busy.
+     */
+    public var framesDropped: UInt64
+    /**
+     * Frames skipped for their quality.
+     */
+    public var framesUnusable: UInt64
+    /**
+     * Frames whose classification failed (each reported to `onError`).
+     */
+    public var framesFailed: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Every class's probability averaged over time, ranked and filtered as the
+         * classifier's options say. No categories before the first usable frame and after
+         * the session starts over. Its `quality` is this frame's.
+         */smoothed: Classification, 
+        /**
+         * This frame's quality report. An unusable frame is not classified.
+         */quality: QualityReport, 
+        /**
+         * Whether the leading class has held on usable frames for `stableAfterMs`. Show
+         * the answer once this is true.
+         */stable: Bool, 
+        /**
+         * How long the leading class has held, in milliseconds (progress towards `stable`).
+         */heldMs: UInt64, 
+        /**
+         * What to tell the person holding the phone: the advice for this frame's first
+         * quality issue ("add light", "move closer to the lesion", …), "hold steady" while
+         * the answer is not yet stable, `null` once it is.
+         */hint: String?, 
+        /**
+         * The timestamp the frame was pushed with.
+         */timestampMs: UInt64, 
+        /**
+         * Frames pushed so far.
+         */framesSeen: UInt64, 
+        /**
+         * Frames the model ran on.
+         */framesClassified: UInt64, 
+        /**
+         * Frames replaced by a newer one while the model was busy.
+         */framesDropped: UInt64, 
+        /**
+         * Frames skipped for their quality.
+         */framesUnusable: UInt64, 
+        /**
+         * Frames whose classification failed (each reported to `onError`).
+         */framesFailed: UInt64) {
+        self.smoothed = smoothed
+        self.quality = quality
+        self.stable = stable
+        self.heldMs = heldMs
+        self.hint = hint
+        self.timestampMs = timestampMs
+        self.framesSeen = framesSeen
+        self.framesClassified = framesClassified
+        self.framesDropped = framesDropped
+        self.framesUnusable = framesUnusable
+        self.framesFailed = framesFailed
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension LiveResult: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLiveResult: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LiveResult {
+        return
+            try LiveResult(
+                smoothed: FfiConverterTypeClassification.read(from: &buf), 
+                quality: FfiConverterTypeQualityReport.read(from: &buf), 
+                stable: FfiConverterBool.read(from: &buf), 
+                heldMs: FfiConverterUInt64.read(from: &buf), 
+                hint: FfiConverterOptionString.read(from: &buf), 
+                timestampMs: FfiConverterUInt64.read(from: &buf), 
+                framesSeen: FfiConverterUInt64.read(from: &buf), 
+                framesClassified: FfiConverterUInt64.read(from: &buf), 
+                framesDropped: FfiConverterUInt64.read(from: &buf), 
+                framesUnusable: FfiConverterUInt64.read(from: &buf), 
+                framesFailed: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: LiveResult, into buf: inout [UInt8]) {
+        FfiConverterTypeClassification.write(value.smoothed, into: &buf)
+        FfiConverterTypeQualityReport.write(value.quality, into: &buf)
+        FfiConverterBool.write(value.stable, into: &buf)
+        FfiConverterUInt64.write(value.heldMs, into: &buf)
+        FfiConverterOptionString.write(value.hint, into: &buf)
+        FfiConverterUInt64.write(value.timestampMs, into: &buf)
+        FfiConverterUInt64.write(value.framesSeen, into: &buf)
+        FfiConverterUInt64.write(value.framesClassified, into: &buf)
+        FfiConverterUInt64.write(value.framesDropped, into: &buf)
+        FfiConverterUInt64.write(value.framesUnusable, into: &buf)
+        FfiConverterUInt64.write(value.framesFailed, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLiveResult_lift(_ buf: RustBuffer) throws -> LiveResult {
+    return try FfiConverterTypeLiveResult.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLiveResult_lower(_ value: LiveResult) -> RustBuffer {
+    return FfiConverterTypeLiveResult.lower(value)
 }
 
 
@@ -2930,6 +3483,14 @@ enum LesionScanError: Swift.Error, Equatable, Hashable, Foundation.LocalizedErro
          * What the operating system reported (without the path).
          */reason: String
     )
+    /**
+     * The object was closed: a `LiveSession` after `close()` (Kotlin: `stop()`).
+     */
+    case Closed(
+        /**
+         * What was closed.
+         */reason: String
+    )
 
     
 
@@ -2983,6 +3544,9 @@ public struct FfiConverterTypeLesionScanError: FfiConverterRustBuffer {
         case 8: return .Io(
             reason: try FfiConverterString.read(from: &buf)
             )
+        case 9: return .Closed(
+            reason: try FfiConverterString.read(from: &buf)
+            )
 
          default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -3034,6 +3598,11 @@ public struct FfiConverterTypeLesionScanError: FfiConverterRustBuffer {
             writeInt(&buf, Int32(8))
             FfiConverterString.write(reason, into: &buf)
             
+        
+        case let .Closed(reason):
+            writeInt(&buf, Int32(9))
+            FfiConverterString.write(reason, into: &buf)
+            
         }
     }
 }
@@ -3051,6 +3620,94 @@ public func FfiConverterTypeLesionScanError_lift(_ buf: RustBuffer) throws -> Le
 #endif
 public func FfiConverterTypeLesionScanError_lower(_ value: LesionScanError) -> RustBuffer {
     return FfiConverterTypeLesionScanError.lower(value)
+}
+
+
+/**
+ * An exception thrown by a [`LiveListener`] call.
+ *
+ * The listener's methods are declared as throwing so that an exception in app code
+ * arrives in Rust as a value (logged, and the session goes on), never as a panic. Apps
+ * need not throw it themselves: any exception becomes `Failed`.
+ */
+public 
+enum LiveListenerError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
+
+    
+    
+    /**
+     * The listener threw.
+     */
+    case Failed(
+        /**
+         * The exception, as the foreign language describes it.
+         */reason: String
+    )
+
+    
+
+    
+
+    
+    public var errorDescription: String? {
+        String(reflecting: self)
+    }
+    
+}
+
+#if compiler(>=6)
+extension LiveListenerError: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLiveListenerError: FfiConverterRustBuffer {
+    typealias SwiftType = LiveListenerError
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LiveListenerError {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+
+        
+
+        
+        case 1: return .Failed(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+
+         default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: LiveListenerError, into buf: inout [UInt8]) {
+        switch value {
+
+        
+
+        
+        
+        case let .Failed(reason):
+            writeInt(&buf, Int32(1))
+            FfiConverterString.write(reason, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLiveListenerError_lift(_ buf: RustBuffer) throws -> LiveListenerError {
+    return try FfiConverterTypeLiveListenerError.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLiveListenerError_lower(_ value: LiveListenerError) -> RustBuffer {
+    return FfiConverterTypeLiveListenerError.lower(value)
 }
 
 
@@ -3645,6 +4302,191 @@ public func FfiConverterTypeSex_lower(_ value: Sex) -> RustBuffer {
     return FfiConverterTypeSex.lower(value)
 }
 
+
+
+
+
+/**
+ * Receives what a live session says, on the session's worker thread, one call at a
+ * time, in the order of the frames.
+ *
+ * Return quickly (post the result to the UI thread): the model waits while a call
+ * runs. Never wait for the thread that closes the session. An exception thrown here
+ * (any exception) is logged and the session goes on with the next frame.
+ */
+public protocol LiveListener: AnyObject, Sendable {
+    
+    /**
+     * A frame was taken: classified, or skipped for its quality.
+     *
+     * # Errors
+     * Whatever the app throws; the session logs it and goes on.
+     */
+    func onResult(result: LiveResult) throws 
+    
+    /**
+     * Classifying the frame pushed at `timestamp_ms` failed; the session goes on.
+     *
+     * # Errors
+     * Whatever the app throws; the session logs it and goes on.
+     */
+    func onError(error: LesionScanError, timestampMs: UInt64) throws 
+    
+}
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceLiveListener {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceLiveListener = UniffiVTableCallbackInterfaceLiveListener(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterCallbackInterfaceLiveListener.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface LiveListener: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterCallbackInterfaceLiveListener.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface LiveListener: handle missing in uniffiClone")
+            }
+        },
+        onResult: { (
+            uniffiHandle: UInt64,
+            result: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterCallbackInterfaceLiveListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.onResult(
+                     result: try FfiConverterTypeLiveResult_lift(result)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeLiveListenerError_lower
+            )
+        },
+        onError: { (
+            uniffiHandle: UInt64,
+            error: RustBuffer,
+            timestampMs: UInt64,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterCallbackInterfaceLiveListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.onError(
+                     error: try FfiConverterTypeLesionScanError_lift(error),
+                     timestampMs: try FfiConverterUInt64.lift(timestampMs)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeLiveListenerError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceLiveListener> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceLiveListener>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitLiveListener() {
+    uniffi_lesionscan_ffi_fn_init_callback_vtable_livelistener(UniffiCallbackInterfaceLiveListener.vtablePtr)
+}
+
+// FfiConverter protocol for callback interfaces
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterCallbackInterfaceLiveListener {
+    fileprivate static let handleMap = UniffiHandleMap<LiveListener>()
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+extension FfiConverterCallbackInterfaceLiveListener : FfiConverter {
+    typealias SwiftType = LiveListener
+    typealias FfiType = UInt64
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public static func lift(_ handle: UInt64) throws -> SwiftType {
+        try handleMap.get(handle: handle)
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public static func lower(_ v: SwiftType) -> UInt64 {
+        return handleMap.insert(obj: v)
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public static func write(_ v: SwiftType, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(v))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterCallbackInterfaceLiveListener_lift(_ handle: UInt64) throws -> LiveListener {
+    return try FfiConverterCallbackInterfaceLiveListener.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterCallbackInterfaceLiveListener_lower(_ v: LiveListener) -> UInt64 {
+    return FfiConverterCallbackInterfaceLiveListener.lower(v)
+}
 
 
 
@@ -4389,16 +5231,38 @@ private let initializationResult: InitializationResult = {
     if (uniffi_lesionscan_ffi_checksum_method_classifier_model_info() != 7457) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_lesionscan_ffi_checksum_method_livesession_close() != 57368) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_lesionscan_ffi_checksum_method_livesession_is_closed() != 54239) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_lesionscan_ffi_checksum_method_livesession_push_frame() != 36727) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_lesionscan_ffi_checksum_method_livesession_push_raw_frame() != 9489) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_lesionscan_ffi_checksum_constructor_classifier_from_bytes() != 5996) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_lesionscan_ffi_checksum_constructor_classifier_from_files() != 47254) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_lesionscan_ffi_checksum_constructor_livesession_new() != 50317) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_lesionscan_ffi_checksum_method_livelistener_on_result() != 61754) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_lesionscan_ffi_checksum_method_livelistener_on_error() != 21505) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_lesionscan_ffi_checksum_method_logsink_log() != 30090) {
         return InitializationResult.apiChecksumMismatch
     }
 
+    uniffiCallbackInitLiveListener()
     uniffiCallbackInitLogSink()
     return InitializationResult.ok
 }()

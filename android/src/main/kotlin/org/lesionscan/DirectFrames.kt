@@ -51,7 +51,23 @@ fun Classifier.classifyFrame(
     rotationDegrees: Int = 0,
     options: ImageOptions = ImageOptions(),
     patient: PatientInfo? = null,
-): Classification {
+): Classification = withRawFrame(width, height, format, planes, rotationDegrees) { frame ->
+    classifyRawFrame(frame, options, patient)
+}
+
+/**
+ * Runs [block] with a [RawFrame] that points at the planes' memory, and keeps the buffers
+ * reachable until it returns. The zero-copy entries (`Classifier.classifyFrame` here,
+ * `LiveSession.pushFrame` in Live.kt) share it.
+ */
+internal inline fun <R> withRawFrame(
+    width: Int,
+    height: Int,
+    format: PixelFormat,
+    planes: List<DirectPlane>,
+    rotationDegrees: Int,
+    block: (RawFrame) -> R,
+): R {
     if (width <= 0 || height <= 0) {
         throw LesionScanException.InvalidFrame("frame size ${width}x$height is not positive")
     }
@@ -81,8 +97,7 @@ fun Classifier.classifyFrame(
                 pixelStride = plane.pixelStride.toUInt(),
             )
         }
-        val frame = RawFrame(width.toUInt(), height.toUInt(), format, raw, rotation)
-        return classifyRawFrame(frame, options, patient)
+        return block(RawFrame(width.toUInt(), height.toUInt(), format, raw, rotation))
     } finally {
         // The buffers must stay reachable (a direct buffer's memory can be freed with
         // it) until Rust has finished reading them.

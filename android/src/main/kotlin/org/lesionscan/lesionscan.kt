@@ -650,8 +650,36 @@ internal open class UniffiForeignFutureResultVoid(
 internal interface UniffiForeignFutureCompleteVoid : com.sun.jna.Callback {
     fun callback(`callbackData`: Long,`result`: UniffiForeignFutureResultVoid.UniffiByValue,)
 }
+internal interface UniffiCallbackInterfaceLiveListenerMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`result`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+internal interface UniffiCallbackInterfaceLiveListenerMethod1 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`error`: RustBuffer.ByValue,`timestampMs`: Long,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
 internal interface UniffiCallbackInterfaceLogSinkMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`level`: RustBuffer.ByValue,`target`: RustBuffer.ByValue,`message`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "onResult", "onError")
+internal open class UniffiVTableCallbackInterfaceLiveListener(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `onResult`: UniffiCallbackInterfaceLiveListenerMethod0? = null,
+    @JvmField internal var `onError`: UniffiCallbackInterfaceLiveListenerMethod1? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `onResult`: UniffiCallbackInterfaceLiveListenerMethod0? = null,
+        `onError`: UniffiCallbackInterfaceLiveListenerMethod1? = null,
+    ): UniffiVTableCallbackInterfaceLiveListener(`uniffiFree`,`uniffiClone`,`onResult`,`onError`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceLiveListener) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `onResult` = other.`onResult`
+        `onError` = other.`onError`
+    }
+
 }
 @Structure.FieldOrder("uniffiFree", "uniffiClone", "log")
 internal open class UniffiVTableCallbackInterfaceLogSink(
@@ -719,9 +747,23 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_lesionscan_ffi_checksum_method_classifier_model_info(
     ): Int
+    external fun uniffi_lesionscan_ffi_checksum_method_livesession_close(
+    ): Int
+    external fun uniffi_lesionscan_ffi_checksum_method_livesession_is_closed(
+    ): Int
+    external fun uniffi_lesionscan_ffi_checksum_method_livesession_push_frame(
+    ): Int
+    external fun uniffi_lesionscan_ffi_checksum_method_livesession_push_raw_frame(
+    ): Int
     external fun uniffi_lesionscan_ffi_checksum_constructor_classifier_from_bytes(
     ): Int
     external fun uniffi_lesionscan_ffi_checksum_constructor_classifier_from_files(
+    ): Int
+    external fun uniffi_lesionscan_ffi_checksum_constructor_livesession_new(
+    ): Int
+    external fun uniffi_lesionscan_ffi_checksum_method_livelistener_on_result(
+    ): Int
+    external fun uniffi_lesionscan_ffi_checksum_method_livelistener_on_error(
     ): Int
     external fun uniffi_lesionscan_ffi_checksum_method_logsink_log(
     ): Int
@@ -741,6 +783,7 @@ internal object UniffiLib {
 
     init {
         Native.register(UniffiLib::class.java, findLibraryName(componentName = "lesionscan"))
+        uniffiCallbackInterfaceLiveListener.register(this)
         uniffiCallbackInterfaceLogSink.register(this)
         
     }
@@ -762,6 +805,22 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_lesionscan_ffi_fn_method_classifier_model_info(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_lesionscan_ffi_fn_clone_livesession(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_lesionscan_ffi_fn_free_livesession(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_lesionscan_ffi_fn_constructor_livesession_new(`classifier`: Long,`options`: RustBuffer.ByValue,`listener`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_lesionscan_ffi_fn_method_livesession_close(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_lesionscan_ffi_fn_method_livesession_is_closed(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
+    external fun uniffi_lesionscan_ffi_fn_method_livesession_push_frame(`ptr`: Long,`frame`: RustBuffer.ByValue,`timestampMs`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_lesionscan_ffi_fn_method_livesession_push_raw_frame(`ptr`: Long,`frame`: RustBuffer.ByValue,`timestampMs`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_lesionscan_ffi_fn_init_callback_vtable_livelistener(`vtable`: UniffiVTableCallbackInterfaceLiveListener,
+    ): Unit
     external fun uniffi_lesionscan_ffi_fn_init_callback_vtable_logsink(`vtable`: UniffiVTableCallbackInterfaceLogSink,
     ): Unit
     external fun uniffi_lesionscan_ffi_fn_func_disclaimer(uniffi_out_err: UniffiRustCallStatus, 
@@ -930,10 +989,31 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_lesionscan_ffi_checksum_method_classifier_model_info() and 0xFFFF) != 7457) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_lesionscan_ffi_checksum_method_livesession_close() and 0xFFFF) != 57368) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_lesionscan_ffi_checksum_method_livesession_is_closed() and 0xFFFF) != 54239) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_lesionscan_ffi_checksum_method_livesession_push_frame() and 0xFFFF) != 36727) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_lesionscan_ffi_checksum_method_livesession_push_raw_frame() and 0xFFFF) != 9489) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_lesionscan_ffi_checksum_constructor_classifier_from_bytes() and 0xFFFF) != 5996) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_lesionscan_ffi_checksum_constructor_classifier_from_files() and 0xFFFF) != 47254) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_lesionscan_ffi_checksum_constructor_livesession_new() and 0xFFFF) != 50317) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_lesionscan_ffi_checksum_method_livelistener_on_result() and 0xFFFF) != 61754) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_lesionscan_ffi_checksum_method_livelistener_on_error() and 0xFFFF) != 21505) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_lesionscan_ffi_checksum_method_logsink_log() and 0xFFFF) != 30090) {
@@ -1785,6 +1865,417 @@ public object FfiConverterTypeClassifier: FfiConverter<Classifier, Long> {
 }
 
 
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * A running classification of a camera stream: push every camera frame, get a steady
+ * answer through the listener. Pushing returns at once: the frame is converted to the
+ * model's size on the caller's thread, then classified on the session's one worker
+ * thread; while the model is busy a newer frame replaces the one waiting.
+ *
+ * Close it when the camera stops (Kotlin: `close()` or `use {}`; Swift: `close()`):
+ * no frame is accepted and no listener call starts after that, and the worker thread
+ * ends (closing waits for the model run in progress).
+ *
+ * **Not a medical device:** results support a clinician's judgement; they are not a
+ * diagnosis (see `disclaimer()`).
+ */
+public interface LiveSessionInterface {
+    
+    /**
+     * Stops the session: frames are refused with `Closed` from now on, no listener call
+     * starts, and the worker thread ends (this waits for the model run in progress).
+     * Closing again does nothing. Kotlin calls this `stop()`; its `close()` also frees
+     * the session.
+     */
+    fun `stop`()
+    
+    /**
+     * Whether the session was closed.
+     */
+    fun `isClosed`(): kotlin.Boolean
+    
+    /**
+     * Hands a frame whose planes were copied in to the session. Camera streams should
+     * use the zero-copy helpers instead (Android `pushFrame(imageProxy)`, iOS
+     * `pushFrame(sampleBuffer:)`).
+     *
+     * # Errors
+     * `Closed` after `close()`/`stop()`; `InvalidArgument` for a timestamp not after
+     * the previous frame's; `InvalidFrame` when planes, strides or sizes do not add up.
+     */
+    fun `pushFrame`(`frame`: CameraFrame, `timestampMs`: kotlin.ULong)
+    
+    /**
+     * Hands a frame read in place from the addresses in `frame` to the session; the
+     * planes are not read after this returns.
+     *
+     * Low level, for the platform helpers only (Android's `pushFrame(imageProxy)` and
+     * `pushFrame(…, planes: List<DirectPlane>, …)`, iOS's `pushFrame(pixelBuffer:)`),
+     * which take each address and length from the platform's own buffer and keep it
+     * alive and unchanged for the call. Given addresses that do not hold `length`
+     * readable bytes, this reads memory it must not.
+     *
+     * # Errors
+     * As [`LiveSession::push_frame`], and `InvalidFrame` for a null address or a length
+     * the platform cannot hold.
+     */
+    fun `pushRawFrame`(`frame`: RawFrame, `timestampMs`: kotlin.ULong)
+    
+    companion object
+}
+
+/**
+ * A running classification of a camera stream: push every camera frame, get a steady
+ * answer through the listener. Pushing returns at once: the frame is converted to the
+ * model's size on the caller's thread, then classified on the session's one worker
+ * thread; while the model is busy a newer frame replaces the one waiting.
+ *
+ * Close it when the camera stops (Kotlin: `close()` or `use {}`; Swift: `close()`):
+ * no frame is accepted and no listener call starts after that, and the worker thread
+ * ends (closing waits for the model run in progress).
+ *
+ * **Not a medical device:** results support a clinician's judgement; they are not a
+ * diagnosis (see `disclaimer()`).
+ */
+open class LiveSession: Disposable, AutoCloseable, LiveSessionInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+    /**
+     * Starts a session, and its worker thread, on `classifier` (which stays usable for
+     * other calls).
+     *
+     * # Errors
+     * `InvalidArgument` for options out of range or a patient the model cannot take.
+     */
+    constructor(`classifier`: Classifier, `options`: LiveOptions, `listener`: LiveListener) :
+        this(UniffiWithHandle, 
+    uniffiRustCallWithError(LesionScanException) { _status ->
+    UniffiLib.uniffi_lesionscan_ffi_fn_constructor_livesession_new(
+    
+        
+        FfiConverterTypeClassifier.lower(`classifier`),
+        FfiConverterTypeLiveOptions.lower(`options`),
+        FfiConverterTypeLiveListener.lower(`listener`),_status)
+}
+    )
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_lesionscan_ffi_fn_free_livesession(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_lesionscan_ffi_fn_clone_livesession(handle, status)
+        }
+    }
+
+    
+    /**
+     * Stops the session: frames are refused with `Closed` from now on, no listener call
+     * starts, and the worker thread ends (this waits for the model run in progress).
+     * Closing again does nothing. Kotlin calls this `stop()`; its `close()` also frees
+     * the session.
+     */override fun `stop`()
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_lesionscan_ffi_fn_method_livesession_close(
+        it,
+        _status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Whether the session was closed.
+     */override fun `isClosed`(): kotlin.Boolean {
+            return FfiConverterBoolean.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_lesionscan_ffi_fn_method_livesession_is_closed(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Hands a frame whose planes were copied in to the session. Camera streams should
+     * use the zero-copy helpers instead (Android `pushFrame(imageProxy)`, iOS
+     * `pushFrame(sampleBuffer:)`).
+     *
+     * # Errors
+     * `Closed` after `close()`/`stop()`; `InvalidArgument` for a timestamp not after
+     * the previous frame's; `InvalidFrame` when planes, strides or sizes do not add up.
+     */
+    @Throws(LesionScanException::class)override fun `pushFrame`(`frame`: CameraFrame, `timestampMs`: kotlin.ULong)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(LesionScanException) { _status ->
+    UniffiLib.uniffi_lesionscan_ffi_fn_method_livesession_push_frame(
+        it,
+        
+        FfiConverterTypeCameraFrame.lower(`frame`),
+        FfiConverterULong.lower(`timestampMs`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Hands a frame read in place from the addresses in `frame` to the session; the
+     * planes are not read after this returns.
+     *
+     * Low level, for the platform helpers only (Android's `pushFrame(imageProxy)` and
+     * `pushFrame(…, planes: List<DirectPlane>, …)`, iOS's `pushFrame(pixelBuffer:)`),
+     * which take each address and length from the platform's own buffer and keep it
+     * alive and unchanged for the call. Given addresses that do not hold `length`
+     * readable bytes, this reads memory it must not.
+     *
+     * # Errors
+     * As [`LiveSession::push_frame`], and `InvalidFrame` for a null address or a length
+     * the platform cannot hold.
+     */
+    @Throws(LesionScanException::class)override fun `pushRawFrame`(`frame`: RawFrame, `timestampMs`: kotlin.ULong)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(LesionScanException) { _status ->
+    UniffiLib.uniffi_lesionscan_ffi_fn_method_livesession_push_raw_frame(
+        it,
+        
+        FfiConverterTypeRawFrame.lower(`frame`),
+        FfiConverterULong.lower(`timestampMs`),_status)
+}
+    }
+    
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeLiveSession: FfiConverter<LiveSession, Long> {
+    override fun lower(value: LiveSession): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): LiveSession {
+        return LiveSession(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): LiveSession {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: LiveSession) = 8UL
+
+    override fun write(value: LiveSession, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
 
 /**
  * A camera frame whose planes are copied into Rust. For frames that stay where the
@@ -2279,6 +2770,219 @@ public object FfiConverterTypeImageOptions: FfiConverterRustBuffer<ImageOptions>
             FfiConverterOptionalTypeRoi.write(value.`roi`, buf)
             FfiConverterOptionalTypeRotation.write(value.`rotation`, buf)
             FfiConverterOptionalTypeDecodeMode.write(value.`decode`, buf)
+    }
+}
+
+
+
+/**
+ * How a live session smooths and judges a stream of frames. Every field has a default
+ * that suits a person holding a phone over a mole.
+ */
+data class LiveOptions (
+    /**
+     * Half-life of the moving average of the class probabilities, in milliseconds of the
+     * frames' timestamps: a frame classified `dt` ms after the previous one moves the
+     * average `1 - 0.5^(dt / halfLifeMs)` of the way to its own answer. `0`: no
+     * smoothing.
+     */
+    var `halfLifeMs`: kotlin.UInt = 500u 
+    , 
+    /**
+     * How long the leading class must hold on usable frames before `stable` becomes
+     * true, in milliseconds.
+     */
+    var `stableAfterMs`: kotlin.UInt = 1500u 
+    , 
+    /**
+     * How long the session may go without a usable frame before it starts over
+     * (forgets its average, `stable` false), in milliseconds.
+     */
+    var `qualityGraceMs`: kotlin.UInt = 500u 
+    , 
+    /**
+     * Another class takes the lead only when its smoothed probability exceeds the
+     * leader's by more than this (0..=1), so that a near tie does not reset `stable`.
+     */
+    var `switchMargin`: kotlin.Float = 0.05f 
+    , 
+    /**
+     * Region of interest and extra rotation for every frame.
+     */
+    var `image`: ImageOptions = ImageOptions() 
+    , 
+    /**
+     * The patient, for models that take age, sex and body site; `null`: unknown.
+     */
+    var `patient`: PatientInfo? = null 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeLiveOptions: FfiConverterRustBuffer<LiveOptions> {
+    override fun read(buf: ByteBuffer): LiveOptions {
+        return LiveOptions(
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterFloat.read(buf),
+            FfiConverterTypeImageOptions.read(buf),
+            FfiConverterOptionalTypePatientInfo.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: LiveOptions) = (
+            FfiConverterUInt.allocationSize(value.`halfLifeMs`) +
+            FfiConverterUInt.allocationSize(value.`stableAfterMs`) +
+            FfiConverterUInt.allocationSize(value.`qualityGraceMs`) +
+            FfiConverterFloat.allocationSize(value.`switchMargin`) +
+            FfiConverterTypeImageOptions.allocationSize(value.`image`) +
+            FfiConverterOptionalTypePatientInfo.allocationSize(value.`patient`)
+    )
+
+    override fun write(value: LiveOptions, buf: ByteBuffer) {
+            FfiConverterUInt.write(value.`halfLifeMs`, buf)
+            FfiConverterUInt.write(value.`stableAfterMs`, buf)
+            FfiConverterUInt.write(value.`qualityGraceMs`, buf)
+            FfiConverterFloat.write(value.`switchMargin`, buf)
+            FfiConverterTypeImageOptions.write(value.`image`, buf)
+            FfiConverterOptionalTypePatientInfo.write(value.`patient`, buf)
+    }
+}
+
+
+
+/**
+ * What a live session says after each frame it took. **Not a diagnosis.**
+ *
+ * The counters count the frames up to and including this one:
+ * `framesSeen = framesClassified + framesUnusable + framesFailed + framesDropped`.
+ */
+data class LiveResult (
+    /**
+     * Every class's probability averaged over time, ranked and filtered as the
+     * classifier's options say. No categories before the first usable frame and after
+     * the session starts over. Its `quality` is this frame's.
+     */
+    var `smoothed`: Classification
+    , 
+    /**
+     * This frame's quality report. An unusable frame is not classified.
+     */
+    var `quality`: QualityReport
+    , 
+    /**
+     * Whether the leading class has held on usable frames for `stableAfterMs`. Show
+     * the answer once this is true.
+     */
+    var `stable`: kotlin.Boolean
+    , 
+    /**
+     * How long the leading class has held, in milliseconds (progress towards `stable`).
+     */
+    var `heldMs`: kotlin.ULong
+    , 
+    /**
+     * What to tell the person holding the phone: the advice for this frame's first
+     * quality issue ("add light", "move closer to the lesion", …), "hold steady" while
+     * the answer is not yet stable, `null` once it is.
+     */
+    var `hint`: kotlin.String?
+    , 
+    /**
+     * The timestamp the frame was pushed with.
+     */
+    var `timestampMs`: kotlin.ULong
+    , 
+    /**
+     * Frames pushed so far.
+     */
+    var `framesSeen`: kotlin.ULong
+    , 
+    /**
+     * Frames the model ran on.
+     */
+    var `framesClassified`: kotlin.ULong
+    , 
+    /**
+     * Frames replaced by a newer one while the model was busy.
+     */
+    var `framesDropped`: kotlin.ULong
+    , 
+    /**
+     * Frames skipped for their quality.
+     */
+    var `framesUnusable`: kotlin.ULong
+    , 
+    /**
+     * Frames whose classification failed (each reported to `onError`).
+     */
+    var `framesFailed`: kotlin.ULong
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeLiveResult: FfiConverterRustBuffer<LiveResult> {
+    override fun read(buf: ByteBuffer): LiveResult {
+        return LiveResult(
+            FfiConverterTypeClassification.read(buf),
+            FfiConverterTypeQualityReport.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: LiveResult) = (
+            FfiConverterTypeClassification.allocationSize(value.`smoothed`) +
+            FfiConverterTypeQualityReport.allocationSize(value.`quality`) +
+            FfiConverterBoolean.allocationSize(value.`stable`) +
+            FfiConverterULong.allocationSize(value.`heldMs`) +
+            FfiConverterOptionalString.allocationSize(value.`hint`) +
+            FfiConverterULong.allocationSize(value.`timestampMs`) +
+            FfiConverterULong.allocationSize(value.`framesSeen`) +
+            FfiConverterULong.allocationSize(value.`framesClassified`) +
+            FfiConverterULong.allocationSize(value.`framesDropped`) +
+            FfiConverterULong.allocationSize(value.`framesUnusable`) +
+            FfiConverterULong.allocationSize(value.`framesFailed`)
+    )
+
+    override fun write(value: LiveResult, buf: ByteBuffer) {
+            FfiConverterTypeClassification.write(value.`smoothed`, buf)
+            FfiConverterTypeQualityReport.write(value.`quality`, buf)
+            FfiConverterBoolean.write(value.`stable`, buf)
+            FfiConverterULong.write(value.`heldMs`, buf)
+            FfiConverterOptionalString.write(value.`hint`, buf)
+            FfiConverterULong.write(value.`timestampMs`, buf)
+            FfiConverterULong.write(value.`framesSeen`, buf)
+            FfiConverterULong.write(value.`framesClassified`, buf)
+            FfiConverterULong.write(value.`framesDropped`, buf)
+            FfiConverterULong.write(value.`framesUnusable`, buf)
+            FfiConverterULong.write(value.`framesFailed`, buf)
     }
 }
 
@@ -3202,6 +3906,20 @@ sealed class LesionScanException: kotlin.Exception() {
             get() = "reason=${ `reason` }"
     }
     
+    /**
+     * The object was closed: a `LiveSession` after `close()` (Kotlin: `stop()`).
+     */
+    class Closed(
+        
+        /**
+         * What was closed.
+         */
+        val `reason`: kotlin.String
+        ) : LesionScanException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
 
     
 
@@ -3243,6 +3961,9 @@ public object FfiConverterTypeLesionScanError : FfiConverterRustBuffer<LesionSca
                 FfiConverterString.read(buf),
                 )
             8 -> LesionScanException.Io(
+                FfiConverterString.read(buf),
+                )
+            9 -> LesionScanException.Closed(
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -3291,6 +4012,11 @@ public object FfiConverterTypeLesionScanError : FfiConverterRustBuffer<LesionSca
                 4UL
                 + FfiConverterString.allocationSize(value.`reason`)
             )
+            is LesionScanException.Closed -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
         }
     }
 
@@ -3333,6 +4059,86 @@ public object FfiConverterTypeLesionScanError : FfiConverterRustBuffer<LesionSca
             }
             is LesionScanException.Io -> {
                 buf.putInt(8)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is LesionScanException.Closed -> {
+                buf.putInt(9)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+
+}
+
+
+
+
+
+/**
+ * An exception thrown by a [`LiveListener`] call.
+ *
+ * The listener's methods are declared as throwing so that an exception in app code
+ * arrives in Rust as a value (logged, and the session goes on), never as a panic. Apps
+ * need not throw it themselves: any exception becomes `Failed`.
+ */
+sealed class LiveListenerException: kotlin.Exception() {
+    
+    /**
+     * The listener threw.
+     */
+    class Failed(
+        
+        /**
+         * The exception, as the foreign language describes it.
+         */
+        val `reason`: kotlin.String
+        ) : LiveListenerException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+
+    
+
+
+    companion object ErrorHandler : UniffiRustCallStatusErrorHandler<LiveListenerException> {
+        override fun lift(error_buf: RustBuffer.ByValue): LiveListenerException = FfiConverterTypeLiveListenerError.lift(error_buf)
+    }
+
+    
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeLiveListenerError : FfiConverterRustBuffer<LiveListenerException> {
+    override fun read(buf: ByteBuffer): LiveListenerException {
+        
+
+        return when(buf.getInt()) {
+            1 -> LiveListenerException.Failed(
+                FfiConverterString.read(buf),
+                )
+            else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: LiveListenerException): ULong {
+        return when(value) {
+            is LiveListenerException.Failed -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+        }
+    }
+
+    override fun write(value: LiveListenerException, buf: ByteBuffer) {
+        when(value) {
+            is LiveListenerException.Failed -> {
+                buf.putInt(1)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
@@ -3682,6 +4488,112 @@ public object FfiConverterTypeSex: FfiConverterRustBuffer<Sex> {
 }
 
 
+
+
+
+
+
+/**
+ * Receives what a live session says, on the session's worker thread, one call at a
+ * time, in the order of the frames.
+ *
+ * Return quickly (post the result to the UI thread): the model waits while a call
+ * runs. Never wait for the thread that closes the session. An exception thrown here
+ * (any exception) is logged and the session goes on with the next frame.
+ */
+public interface LiveListener {
+    
+    /**
+     * A frame was taken: classified, or skipped for its quality.
+     *
+     * # Errors
+     * Whatever the app throws; the session logs it and goes on.
+     */
+    fun `onResult`(`result`: LiveResult)
+    
+    /**
+     * Classifying the frame pushed at `timestamp_ms` failed; the session goes on.
+     *
+     * # Errors
+     * Whatever the app throws; the session logs it and goes on.
+     */
+    fun `onError`(`error`: LesionScanException, `timestampMs`: kotlin.ULong)
+    
+    companion object
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfaceLiveListener {
+    internal object `onResult`: UniffiCallbackInterfaceLiveListenerMethod0 {
+        override fun callback(`uniffiHandle`: Long,`result`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeLiveListener.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`onResult`(
+                    FfiConverterTypeLiveResult.lift(`result`),
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: LiveListenerException -> FfiConverterTypeLiveListenerError.lower(e) }
+            )
+        }
+    }
+    internal object `onError`: UniffiCallbackInterfaceLiveListenerMethod1 {
+        override fun callback(`uniffiHandle`: Long,`error`: RustBuffer.ByValue,`timestampMs`: Long,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeLiveListener.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`onError`(
+                    FfiConverterTypeLesionScanError.lift(`error`),
+                    FfiConverterULong.lift(`timestampMs`),
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: LiveListenerException -> FfiConverterTypeLiveListenerError.lower(e) }
+            )
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypeLiveListener.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypeLiveListener.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfaceLiveListener.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `onResult`,
+        `onError`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_lesionscan_ffi_fn_init_callback_vtable_livelistener(vtable)
+    }
+}
+
+/**
+ * The ffiConverter which transforms the Callbacks in to handles to pass to Rust.
+ *
+ * @suppress
+ */
+public object FfiConverterTypeLiveListener: FfiConverterCallbackInterface<LiveListener>()
 
 
 
