@@ -3926,6 +3926,11 @@ public enum PixelFormat: Equatable, Hashable {
      */
     case nv12
     /**
+     * As `Nv12`, in BT.601 video range (luma 16..=235): iOS bi-planar 4:2:0 video range
+     * (`'420v'`), the default of `AVCaptureVideoDataOutput`.
+     */
+    case nv12VideoRange
+    /**
      * Three planes Y, U, V at 4:2:0 with their own row and pixel strides
      * (Android `YUV_420_888`, whatever its chroma pixel stride).
      */
@@ -3959,7 +3964,9 @@ public struct FfiConverterTypePixelFormat: FfiConverterRustBuffer {
         
         case 4: return .nv12
         
-        case 5: return .i420
+        case 5: return .nv12VideoRange
+        
+        case 6: return .i420
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -3985,8 +3992,12 @@ public struct FfiConverterTypePixelFormat: FfiConverterRustBuffer {
             writeInt(&buf, Int32(4))
         
         
-        case .i420:
+        case .nv12VideoRange:
             writeInt(&buf, Int32(5))
+        
+        
+        case .i420:
+            writeInt(&buf, Int32(6))
         
         }
     }

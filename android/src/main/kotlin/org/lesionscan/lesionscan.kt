@@ -4301,6 +4301,11 @@ enum class PixelFormat {
      */
     NV12,
     /**
+     * As `Nv12`, in BT.601 video range (luma 16..=235): iOS bi-planar 4:2:0 video range
+     * (`'420v'`), the default of `AVCaptureVideoDataOutput`.
+     */
+    NV12_VIDEO_RANGE,
+    /**
      * Three planes Y, U, V at 4:2:0 with their own row and pixel strides
      * (Android `YUV_420_888`, whatever its chroma pixel stride).
      */
