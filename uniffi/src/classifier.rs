@@ -143,8 +143,9 @@ impl Classifier {
 }
 
 impl Classifier {
-    /// The core's classifier, for Rust code that wants the full API.
-    pub fn core(&self) -> &lesionscan::Classifier {
+    /// The core's classifier, for Rust code that wants the full API or shares it (clone
+    /// the `Arc`).
+    pub fn core(&self) -> &Arc<lesionscan::Classifier> {
         &self.inner
     }
 

@@ -30,7 +30,7 @@
 //!
 //! let data = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/");
 //! let options = ClassifierOptions {
-//!     accelerator: None, threads: 1, max_results: Some(3), score_threshold: 0.0,
+//!     accelerator: None, threads: Some(1), max_results: Some(3), score_threshold: 0.0,
 //!     allow: vec![], deny: vec![], reject_unusable: false,
 //! };
 //! let classifier = Classifier::from_files(

@@ -19,7 +19,7 @@ const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/");
 fn classifier() -> Arc<Classifier> {
     let options = ClassifierOptions {
         accelerator: Some(lesionscan_ffi::Accelerator::Cpu),
-        threads: 1,
+        threads: Some(1),
         max_results: None,
         score_threshold: 0.0,
         allow: Vec::new(),

@@ -1602,9 +1602,9 @@ public struct ClassifierOptions: Equatable, Hashable {
      */
     public var accelerator: Accelerator?
     /**
-     * CPU threads; `0` picks the number of cores, at most 4.
+     * CPU threads; `null` (or 0) picks the number of cores, at most 4.
      */
-    public var threads: UInt32
+    public var threads: UInt32?
     /**
      * Keep at most this many categories (after filtering); `null` keeps all.
      */
@@ -1637,8 +1637,8 @@ public struct ClassifierOptions: Equatable, Hashable {
          * (`Accelerator.AUTO`). Falls back to the CPU when the hardware is missing.
          */accelerator: Accelerator? = nil, 
         /**
-         * CPU threads; `0` picks the number of cores, at most 4.
-         */threads: UInt32 = UInt32(0), 
+         * CPU threads; `null` (or 0) picks the number of cores, at most 4.
+         */threads: UInt32? = nil, 
         /**
          * Keep at most this many categories (after filtering); `null` keeps all.
          */maxResults: UInt32? = nil, 
@@ -1683,7 +1683,7 @@ public struct FfiConverterTypeClassifierOptions: FfiConverterRustBuffer {
         return
             try ClassifierOptions(
                 accelerator: FfiConverterOptionTypeAccelerator.read(from: &buf), 
-                threads: FfiConverterUInt32.read(from: &buf), 
+                threads: FfiConverterOptionUInt32.read(from: &buf), 
                 maxResults: FfiConverterOptionUInt32.read(from: &buf), 
                 scoreThreshold: FfiConverterFloat.read(from: &buf), 
                 allow: FfiConverterSequenceString.read(from: &buf), 
@@ -1694,7 +1694,7 @@ public struct FfiConverterTypeClassifierOptions: FfiConverterRustBuffer {
 
     public static func write(_ value: ClassifierOptions, into buf: inout [UInt8]) {
         FfiConverterOptionTypeAccelerator.write(value.accelerator, into: &buf)
-        FfiConverterUInt32.write(value.threads, into: &buf)
+        FfiConverterOptionUInt32.write(value.threads, into: &buf)
         FfiConverterOptionUInt32.write(value.maxResults, into: &buf)
         FfiConverterFloat.write(value.scoreThreshold, into: &buf)
         FfiConverterSequenceString.write(value.allow, into: &buf)

@@ -2584,9 +2584,9 @@ data class ClassifierOptions (
     var `accelerator`: Accelerator? = null 
     , 
     /**
-     * CPU threads; `0` picks the number of cores, at most 4.
+     * CPU threads; `null` (or 0) picks the number of cores, at most 4.
      */
-    var `threads`: kotlin.UInt = 0U 
+    var `threads`: kotlin.UInt? = null 
     , 
     /**
      * Keep at most this many categories (after filtering); `null` keeps all.
@@ -2632,7 +2632,7 @@ public object FfiConverterTypeClassifierOptions: FfiConverterRustBuffer<Classifi
     override fun read(buf: ByteBuffer): ClassifierOptions {
         return ClassifierOptions(
             FfiConverterOptionalTypeAccelerator.read(buf),
-            FfiConverterUInt.read(buf),
+            FfiConverterOptionalUInt.read(buf),
             FfiConverterOptionalUInt.read(buf),
             FfiConverterFloat.read(buf),
             FfiConverterSequenceString.read(buf),
@@ -2643,7 +2643,7 @@ public object FfiConverterTypeClassifierOptions: FfiConverterRustBuffer<Classifi
 
     override fun allocationSize(value: ClassifierOptions) = (
             FfiConverterOptionalTypeAccelerator.allocationSize(value.`accelerator`) +
-            FfiConverterUInt.allocationSize(value.`threads`) +
+            FfiConverterOptionalUInt.allocationSize(value.`threads`) +
             FfiConverterOptionalUInt.allocationSize(value.`maxResults`) +
             FfiConverterFloat.allocationSize(value.`scoreThreshold`) +
             FfiConverterSequenceString.allocationSize(value.`allow`) +
@@ -2653,7 +2653,7 @@ public object FfiConverterTypeClassifierOptions: FfiConverterRustBuffer<Classifi
 
     override fun write(value: ClassifierOptions, buf: ByteBuffer) {
             FfiConverterOptionalTypeAccelerator.write(value.`accelerator`, buf)
-            FfiConverterUInt.write(value.`threads`, buf)
+            FfiConverterOptionalUInt.write(value.`threads`, buf)
             FfiConverterOptionalUInt.write(value.`maxResults`, buf)
             FfiConverterFloat.write(value.`scoreThreshold`, buf)
             FfiConverterSequenceString.write(value.`allow`, buf)
