@@ -231,7 +231,7 @@ impl LiveSession {
         listener: Box<dyn LiveListener>,
     ) -> Result<Arc<Self>> {
         let inner = lesionscan::LiveSession::new(
-            classifier.shared_core(),
+            Arc::clone(classifier.core()),
             options.try_into()?,
             Forward(listener),
         )?;
