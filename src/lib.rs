@@ -9,6 +9,10 @@
 //!     ─► engine (LiteRT) ─► scores (probabilities) ─► Classification
 //! ```
 //!
+//! One picture: [`Classifier::classify_image`] or [`Classifier::classify_frame`]. A camera
+//! stream: [`LiveSession`], which classifies the newest frame on its own thread and turns
+//! the results into a steady answer (smoothed over time, stable once it holds).
+//!
 //! # Examples
 //! ```
 //! use lesionscan::{Classifier, ClassifierOptions, ImageOptions, PatientInfo, Sex, BodySite};
