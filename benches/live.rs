@@ -35,7 +35,11 @@ fn push_frame(c: &mut Criterion) {
     for row in 0..h {
         for col in 0..w {
             let (dx, dy) = (col as f32 - 640.0, row as f32 - 360.0);
-            let disc = if dx * dx + dy * dy < 90.0 * 90.0 { 90 } else { 0 };
+            let disc = if dx * dx + dy * dy < 90.0 * 90.0 {
+                90
+            } else {
+                0
+            };
             y[row * stride + col] = (150 + (col + row) % 40 - disc) as u8;
         }
     }
@@ -68,8 +72,8 @@ fn push_frame(c: &mut Criterion) {
                 .expect("prepares")
         })
     });
-    let session = LiveSession::new(Arc::clone(&classifier), LiveOptions::default(), Ignore)
-        .expect("starts");
+    let session =
+        LiveSession::new(Arc::clone(&classifier), LiveOptions::default(), Ignore).expect("starts");
     let mut timestamp = 0u64;
     group.bench_function("push_frame_nv21_1280x720_default_model_busy", |b| {
         b.iter(|| {

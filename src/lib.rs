@@ -54,7 +54,7 @@ pub use image::{
     DecodeMode, Fit, Frame, ImageOptions, LumaImage, PixelFormat, Plane, PreparedImage, Roi,
     Rotation, TargetSize, DETAIL_SIDE,
 };
-pub use live::{LiveListener, LiveOptions, LiveResult, LiveSession, HOLD_STEADY};
+pub use live::{LiveHint, LiveListener, LiveOptions, LiveResult, LiveSession};
 pub use model::{
     AgeEncoding, ClassInfo, ColorOrder, CropPolicy, InputDType, InputSpec, MetadataSpec, ModelCard,
     OneHot, OutputKind, OutputSpec, ResizeMethod, TensorLayout,

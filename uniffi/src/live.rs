@@ -85,9 +85,10 @@ pub struct LiveResult {
     pub stable: bool,
     /// How long the leading class has held, in milliseconds (progress towards `stable`).
     pub held_ms: u64,
-    /// What to tell the person holding the phone: the advice for this frame's first
-    /// quality issue ("add light", "move closer to the lesion", …), "hold steady" while
-    /// the answer is not yet stable, `null` once it is.
+    /// What to tell the person holding the phone, in a few words: for this frame's first
+    /// quality issue "hold steady" (blurred), "more light", "less light", "tilt to avoid
+    /// glare", "move closer" or "centre the mole"; "hold steady" while the answer is not
+    /// yet stable; `null` once it is.
     pub hint: Option<String>,
     /// The timestamp the frame was pushed with.
     pub timestamp_ms: u64,
@@ -105,7 +106,7 @@ pub struct LiveResult {
 
 impl From<lesionscan::LiveResult> for LiveResult {
     fn from(value: lesionscan::LiveResult) -> Self {
-        let hint = value.hint().map(str::to_string);
+        let hint = value.hint().map(|hint| hint.words().to_string());
         let lesionscan::LiveResult {
             smoothed,
             quality,

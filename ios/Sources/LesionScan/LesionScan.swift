@@ -2028,9 +2028,10 @@ public struct LiveResult: Equatable, Hashable {
      */
     public var heldMs: UInt64
     /**
-     * What to tell the person holding the phone: the advice for this frame's first
-     * quality issue ("add light", "move closer to the lesion", …), "hold steady" while
-     * the answer is not yet stable, `null` once it is.
+     * What to tell the person holding the phone, in a few words: for this frame's first
+     * quality issue "hold steady" (blurred), "more light", "less light", "tilt to avoid
+     * glare", "move closer" or "centre the mole"; "hold steady" while the answer is not
+     * yet stable; `null` once it is.
      */
     public var hint: String?
     /**
@@ -2077,9 +2078,10 @@ public struct LiveResult: Equatable, Hashable {
          * How long the leading class has held, in milliseconds (progress towards `stable`).
          */heldMs: UInt64, 
         /**
-         * What to tell the person holding the phone: the advice for this frame's first
-         * quality issue ("add light", "move closer to the lesion", …), "hold steady" while
-         * the answer is not yet stable, `null` once it is.
+         * What to tell the person holding the phone, in a few words: for this frame's first
+         * quality issue "hold steady" (blurred), "more light", "less light", "tilt to avoid
+         * glare", "move closer" or "centre the mole"; "hold steady" while the answer is not
+         * yet stable; `null` once it is.
          */hint: String?, 
         /**
          * The timestamp the frame was pushed with.

@@ -2892,9 +2892,10 @@ data class LiveResult (
     var `heldMs`: kotlin.ULong
     , 
     /**
-     * What to tell the person holding the phone: the advice for this frame's first
-     * quality issue ("add light", "move closer to the lesion", …), "hold steady" while
-     * the answer is not yet stable, `null` once it is.
+     * What to tell the person holding the phone, in a few words: for this frame's first
+     * quality issue "hold steady" (blurred), "more light", "less light", "tilt to avoid
+     * glare", "move closer" or "centre the mole"; "hold steady" while the answer is not
+     * yet stable; `null` once it is.
      */
     var `hint`: kotlin.String?
     , 
