@@ -67,7 +67,8 @@ struct LiveScreen: View {
             ZStack(alignment: .top) {
                 CameraPreview(session: model.camera.captureSession)
                 GuideOverlay(stable: model.result?.stable ?? false)
-                // The core's words: the first quality issue's advice, "hold steady", or nothing.
+                // The core's few words ("more light", "move closer", "centre the mole", "hold
+                // steady"), none once the answer is stable; or why the camera is not running.
                 if let hint = model.result?.hint ?? (model.status.isEmpty ? nil : model.status) {
                     Text(hint)
                         .font(.title2)

@@ -20,6 +20,14 @@ struct PhotoScreen: View {
     ]
 
     var body: some View {
+        // Everything but the disclaimer scrolls; the disclaimer stays on screen.
+        VStack(spacing: 0) {
+            form
+            Disclaimer().padding()
+        }
+    }
+
+    private var form: some View {
         Form {
             Section {
                 PhotosPicker("Pick a photo", selection: $item, matching: .images)
@@ -52,7 +60,6 @@ struct PhotoScreen: View {
                     Text("ran on \(String(describing: result.accelerator)) (\(result.engine))")
                         .font(.caption).foregroundColor(.secondary)
                 }
-                Disclaimer()
             }
         }
         .onChange(of: item) { newItem in
@@ -66,7 +73,9 @@ struct PhotoScreen: View {
 
     private func classify() {
         guard let photo else { return }
-        let patient = PatientInfo(age: UInt32(age), sex: sex, site: site)
+        // Nothing entered: no patient, and the model goes without it.
+        let entered = PatientInfo(age: UInt32(age), sex: sex, site: site)
+        let patient = entered == PatientInfo() ? nil : entered
         busy = true
         Models.withClassifier { loaded in
             switch loaded {

@@ -44,7 +44,8 @@ class LiveActivity : ComponentActivity() {
     /** CameraX calls the analyzer here, one frame at a time. */
     private val analysisExecutor: ExecutorService = Executors.newSingleThreadExecutor()
     private var analysis: ImageAnalysis? = null
-    private var session: LiveSession? = null
+    /** Set on the main thread, read by the analyzer thread. */
+    @Volatile private var session: LiveSession? = null
     private val options = LiveOptions(image = ImageOptions(roi = Guide.ROI))
 
     private val askForCamera = registerForActivityResult(ActivityResultContracts.RequestPermission()) { granted ->
@@ -132,7 +133,8 @@ class LiveActivity : ComponentActivity() {
 
     private fun show(result: LiveResult) {
         if (isDestroyed) return
-        // The core's words: the first quality issue's advice, "hold steady", or nothing.
+        // The core's few words ("more light", "move closer", "centre the mole", "hold
+        // steady"), or none once the answer is stable.
         hint.text = result.hint ?: ""
         hint.visibility = if (result.hint == null) View.INVISIBLE else View.VISIBLE
         guide.stable = result.stable

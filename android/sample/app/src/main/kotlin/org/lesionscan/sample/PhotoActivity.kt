@@ -64,7 +64,7 @@ class PhotoActivity : ComponentActivity() {
         sex.adapter = ArrayAdapter(this, android.R.layout.simple_spinner_dropdown_item,
             listOf(unknown) + Sex.entries.map { it.name.lowercase() })
         site.adapter = ArrayAdapter(this, android.R.layout.simple_spinner_dropdown_item,
-            listOf(unknown) + BodySite.entries.map { it.name.lowercase().replace('_', ' ') })
+            listOf(unknown) + SITES.map { it.name.lowercase().replace('_', ' ') })
 
         findViewById<Button>(R.id.pick).setOnClickListener {
             pickPhoto.launch(PickVisualMediaRequest(ActivityResultContracts.PickVisualMedia.ImageOnly))
@@ -72,11 +72,15 @@ class PhotoActivity : ComponentActivity() {
         classify.setOnClickListener { classifyPhoto() }
     }
 
-    private fun patient() = PatientInfo(
-        age = age.text.toString().toUIntOrNull(),
-        sex = Sex.entries.getOrNull(sex.selectedItemPosition - 1),
-        site = BodySite.entries.getOrNull(site.selectedItemPosition - 1),
-    )
+    /** What was entered, or null when nothing was: the model then goes without it. */
+    private fun patient(): PatientInfo? {
+        val patient = PatientInfo(
+            age = age.text.toString().toUIntOrNull(),
+            sex = Sex.entries.getOrNull(sex.selectedItemPosition - 1),
+            site = SITES.getOrNull(site.selectedItemPosition - 1),
+        )
+        return if (patient == PatientInfo()) null else patient
+    }
 
     private fun classifyPhoto() {
         val uri = photo ?: return
@@ -122,5 +126,10 @@ class PhotoActivity : ComponentActivity() {
     override fun onDestroy() {
         worker.shutdown()
         super.onDestroy()
+    }
+
+    private companion object {
+        /** The body sites to choose from ("unknown" is the spinner's first row). */
+        val SITES = BodySite.entries.filter { it != BodySite.UNKNOWN }
     }
 }
