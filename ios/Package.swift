@@ -26,10 +26,12 @@ let package = Package(
             path: "Sources/LesionScan",
             linkerSettings: [
                 // The runtime and the library's C++ guard need the C++ library; the Metal
-                // delegate needs Metal; the pixel-buffer helper needs CoreVideo.
+                // delegate needs Metal; the pixel-buffer helpers need CoreVideo, and the
+                // live session's sample-buffer helper (LiveFrames.swift) CoreMedia.
                 .linkedLibrary("c++"),
                 .linkedFramework("Metal"),
                 .linkedFramework("CoreVideo"),
+                .linkedFramework("CoreMedia"),
             ]
         ),
     ]

@@ -38,51 +38,68 @@ extension Classifier {
         options: ImageOptions = ImageOptions(),
         patient: PatientInfo? = nil
     ) throws -> Classification {
-        let format: PixelFormat
-        switch CVPixelBufferGetPixelFormatType(pixelBuffer) {
-        case kCVPixelFormatType_32BGRA:
-            format = .bgra8888
-        case kCVPixelFormatType_420YpCbCr8BiPlanarFullRange:
-            format = .nv12
-        case kCVPixelFormatType_420YpCbCr8BiPlanarVideoRange:
-            format = .nv12VideoRange
-        case let other:
-            throw LesionScanError.Unsupported(
-                reason: "pixel format \(fourCharacterCode(other)): use 32BGRA or 420YpCbCr8BiPlanar (video or full range)")
+        try withLockedRawFrame(pixelBuffer, rotation: rotation) { frame in
+            try classifyRawFrame(frame: frame, options: options, patient: patient)
         }
-
-        guard CVPixelBufferLockBaseAddress(pixelBuffer, .readOnly) == kCVReturnSuccess else {
-            throw LesionScanError.InvalidFrame(reason: "the pixel buffer could not be locked")
-        }
-        defer { CVPixelBufferUnlockBaseAddress(pixelBuffer, .readOnly) }
-
-        var planes: [RawPlane] = []
-        if CVPixelBufferIsPlanar(pixelBuffer) {
-            for index in 0..<CVPixelBufferGetPlaneCount(pixelBuffer) {
-                planes.append(try rawPlane(
-                    index: index,
-                    base: CVPixelBufferGetBaseAddressOfPlane(pixelBuffer, index),
-                    bytesPerRow: CVPixelBufferGetBytesPerRowOfPlane(pixelBuffer, index),
-                    rows: CVPixelBufferGetHeightOfPlane(pixelBuffer, index),
-                    // Y: one byte a sample; CbCr: interleaved pairs.
-                    pixelStride: index == 0 ? 1 : 2))
-            }
-        } else {
-            planes.append(try rawPlane(
-                index: 0,
-                base: CVPixelBufferGetBaseAddress(pixelBuffer),
-                bytesPerRow: CVPixelBufferGetBytesPerRow(pixelBuffer),
-                rows: CVPixelBufferGetHeight(pixelBuffer),
-                pixelStride: 4))
-        }
-        guard let width = UInt32(exactly: CVPixelBufferGetWidth(pixelBuffer)),
-              let height = UInt32(exactly: CVPixelBufferGetHeight(pixelBuffer)) else {
-            throw LesionScanError.InvalidFrame(reason: "the pixel buffer's size does not fit in 32 bits")
-        }
-        let frame = RawFrame(width: width, height: height, format: format, planes: planes, rotation: rotation)
-        // The buffer stays locked, so every address stays valid, until this returns.
-        return try classifyRawFrame(frame: frame, options: options, patient: patient)
     }
+}
+
+/// Runs `body` with a `RawFrame` that points at the planes of `pixelBuffer`, locked
+/// read-only until `body` returns. The zero-copy entries (`Classifier.classify(pixelBuffer:)`
+/// here, `LiveSession.pushFrame(pixelBuffer:)` in LiveFrames.swift) share it.
+///
+/// - Throws: `LesionScanError.Unsupported` for a pixel format other than 32BGRA, '420f' and
+///   '420v'; `LesionScanError.InvalidFrame` when the buffer cannot be locked or its planes do
+///   not add up; whatever `body` throws.
+func withLockedRawFrame<Value>(
+    _ pixelBuffer: CVPixelBuffer,
+    rotation: Rotation,
+    _ body: (RawFrame) throws -> Value
+) throws -> Value {
+    let format: PixelFormat
+    switch CVPixelBufferGetPixelFormatType(pixelBuffer) {
+    case kCVPixelFormatType_32BGRA:
+        format = .bgra8888
+    case kCVPixelFormatType_420YpCbCr8BiPlanarFullRange:
+        format = .nv12
+    case kCVPixelFormatType_420YpCbCr8BiPlanarVideoRange:
+        format = .nv12VideoRange
+    case let other:
+        throw LesionScanError.Unsupported(
+            reason: "pixel format \(fourCharacterCode(other)): use 32BGRA or 420YpCbCr8BiPlanar (video or full range)")
+    }
+
+    guard CVPixelBufferLockBaseAddress(pixelBuffer, .readOnly) == kCVReturnSuccess else {
+        throw LesionScanError.InvalidFrame(reason: "the pixel buffer could not be locked")
+    }
+    defer { CVPixelBufferUnlockBaseAddress(pixelBuffer, .readOnly) }
+
+    var planes: [RawPlane] = []
+    if CVPixelBufferIsPlanar(pixelBuffer) {
+        for index in 0..<CVPixelBufferGetPlaneCount(pixelBuffer) {
+            planes.append(try rawPlane(
+                index: index,
+                base: CVPixelBufferGetBaseAddressOfPlane(pixelBuffer, index),
+                bytesPerRow: CVPixelBufferGetBytesPerRowOfPlane(pixelBuffer, index),
+                rows: CVPixelBufferGetHeightOfPlane(pixelBuffer, index),
+                // Y: one byte a sample; CbCr: interleaved pairs.
+                pixelStride: index == 0 ? 1 : 2))
+        }
+    } else {
+        planes.append(try rawPlane(
+            index: 0,
+            base: CVPixelBufferGetBaseAddress(pixelBuffer),
+            bytesPerRow: CVPixelBufferGetBytesPerRow(pixelBuffer),
+            rows: CVPixelBufferGetHeight(pixelBuffer),
+            pixelStride: 4))
+    }
+    guard let width = UInt32(exactly: CVPixelBufferGetWidth(pixelBuffer)),
+          let height = UInt32(exactly: CVPixelBufferGetHeight(pixelBuffer)) else {
+        throw LesionScanError.InvalidFrame(reason: "the pixel buffer's size does not fit in 32 bits")
+    }
+    let frame = RawFrame(width: width, height: height, format: format, planes: planes, rotation: rotation)
+    // The buffer stays locked, so every address stays valid, until this returns.
+    return try body(frame)
 }
 
 /// One plane as the raw-address entry wants it: its whole extent is `bytesPerRow * rows`

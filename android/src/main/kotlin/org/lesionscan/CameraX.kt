@@ -68,7 +68,8 @@ fun Classifier.classify(
     )
 }
 
-private fun pixelFormatOf(format: Int): PixelFormat = when (format) {
+/** The library's name for an Android image format (shared with LiveCameraX.kt). */
+internal fun pixelFormatOf(format: Int): PixelFormat = when (format) {
     // Three planes with their own strides; chroma pixel stride 1 or 2.
     ImageFormat.YUV_420_888 -> PixelFormat.I420
     android.graphics.PixelFormat.RGBA_8888 -> PixelFormat.RGBA8888
