@@ -3,6 +3,7 @@
 import AVFoundation
 import LesionScan
 import SwiftUI
+import os
 
 /// Receives the session's results on its worker thread and publishes them on the main one.
 final class LiveModel: ObservableObject, LiveListener, @unchecked Sendable {
@@ -12,6 +13,7 @@ final class LiveModel: ObservableObject, LiveListener, @unchecked Sendable {
     let camera = Camera()
     let options = LiveOptions(image: ImageOptions(roi: Guide.roi))
     private var session: LiveSession?
+    private let log = Logger(subsystem: "org.lesionscan.sample", category: "live")
 
     func start() {
         Models.withClassifier { loaded in
@@ -42,11 +44,12 @@ final class LiveModel: ObservableObject, LiveListener, @unchecked Sendable {
     }
 
     func stop() {
-        camera.stop()
-        // No frame is accepted and no result is delivered after this; it waits for the
-        // model run in progress.
-        session?.close()
+        let closing = session
         session = nil
+        camera.stop()
+        // No frame is accepted and no result is delivered after close(); it waits for the
+        // model run in progress (up to a few hundred ms), so not on the main thread.
+        DispatchQueue.global(qos: .utility).async { closing?.close() }
     }
 
     // LiveListener: called on the session's worker thread. Hand over and return.
@@ -55,7 +58,8 @@ final class LiveModel: ObservableObject, LiveListener, @unchecked Sendable {
     }
 
     func onError(error: LesionScanError, timestampMs: UInt64) {
-        DispatchQueue.main.async { self.status = "A frame could not be classified: \(error)" }
+        // The session goes on with the next frame; the screen keeps the last answer.
+        log.warning("the frame at \(timestampMs) ms was not classified: \(String(describing: error), privacy: .public)")
     }
 }
 

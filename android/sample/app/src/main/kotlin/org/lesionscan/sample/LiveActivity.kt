@@ -150,12 +150,16 @@ class LiveActivity : ComponentActivity() {
 
     override fun onDestroy() {
         analysis?.clearAnalyzer()
-        // stop(): no frame is accepted and no listener call starts after this (it waits for
-        // the model run in progress); close(): frees the session.
-        session?.stop()
-        analysisExecutor.shutdown()
-        session?.close()
+        val closing = session
         session = null
+        // On the analysis thread, after any frame it is handing over: stop() accepts no
+        // frame and starts no listener call after it, and waits for the model run in
+        // progress (up to a few hundred ms, so not on the main thread); close() frees it.
+        analysisExecutor.execute {
+            closing?.stop()
+            closing?.close()
+        }
+        analysisExecutor.shutdown()
         super.onDestroy()
     }
 
