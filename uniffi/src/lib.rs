@@ -64,7 +64,10 @@ mod results;
 pub use classifier::Classifier;
 pub use error::{LesionScanError, Result};
 pub use frames::{CameraFrame, FramePlane, PixelFormat};
-pub use live::{LiveListener, LiveListenerError, LiveOptions, LiveResult, LiveSession};
+pub use live::{
+    live_hint_words, LiveHint, LiveListener, LiveListenerError, LiveOptions, LiveResult,
+    LiveSession,
+};
 pub use logging::{remove_log_sink, set_log_sink, LogLevel, LogSink, LogSinkError};
 pub use options::{
     rotation_from_degrees, Accelerator, BodySite, ClassifierOptions, DecodeMode, ImageOptions,

@@ -73,6 +73,7 @@ struct LiveScreen: View {
                 GuideOverlay(stable: model.result?.stable ?? false)
                 // The core's few words ("more light", "move closer", "centre the mole", "hold
                 // steady"), none once the answer is stable; or why the camera is not running.
+                // (An app in another language shows its own words for `result.hintKind`.)
                 if let hint = model.result?.hint ?? (model.status.isEmpty ? nil : model.status) {
                     Text(hint)
                         .font(.title2)

@@ -134,7 +134,8 @@ class LiveActivity : ComponentActivity() {
     private fun show(result: LiveResult) {
         if (isDestroyed) return
         // The core's few words ("more light", "move closer", "centre the mole", "hold
-        // steady"), or none once the answer is stable.
+        // steady"), or none once the answer is stable. (An app in another language shows its
+        // own words for result.hintKind.)
         hint.text = result.hint ?: ""
         hint.visibility = if (result.hint == null) View.INVISIBLE else View.VISIBLE
         guide.stable = result.stable
