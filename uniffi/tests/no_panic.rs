@@ -6,8 +6,8 @@
 //!   logs from `from_bytes` and `classify_image`;
 //! - an argument the library cannot read, sent through the exported C function exactly
 //!   as the generated Kotlin and Swift would send it: an error status comes back, which
-//!   the bindings raise as `InternalException` (Kotlin) / `UniffiInternalError.rustPanic`
-//!   (Swift).
+//!   the bindings raise as `InternalException` (Kotlin) / their internal
+//!   `UniffiInternalError.rustPanic` (Swift).
 //!
 //! This file is its own test binary, so its global log sink touches no other test.
 
