@@ -47,8 +47,8 @@ of the sample, compared with the library's when ../shared/data is present). Buil
 runs `cargo run --release --example quality_measures`, which judges with the thresholds
 of the default model's card.
 
-Requirements (pinned, what was used): Python 3.11, numpy 2.4.1, opencv-python-headless
-4.13.0.90, pillow 12.1.0.
+Requirements (pinned, what the committed tables were made with): Python 3.11.7,
+numpy==2.4.6, opencv-python-headless==5.0.0.93, pillow==13.0.0.
 """
 from __future__ import annotations
 
