@@ -14,7 +14,7 @@ export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
 R=$OUT/results.txt
 { nvidia-smi -L; ls /usr/local/nvidia/share/vulkan/icd.d/; ldconfig -p | grep -i vulkan; } > "$R" 2>&1
 cd .devrun && xz -d ./*.xz && chmod +x lesionscan
-M=../models/ham10000-xception-mixed-int8-16-float16.tflite
+M=../models/$(tr -d "[:space:]" < ../models/DEFAULT_MODEL).tflite
 P=../tests/data/phone_skin_moles.jpg
 for acc in gpu auto cpu; do
   LESIONSCAN_LOG=debug timeout 120 ./lesionscan classify --json --accelerator "$acc" --model "$M" "$P" > "$OUT/tmp.json" 2> "$OUT/$acc.log"

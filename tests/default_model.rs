@@ -1,10 +1,23 @@
 //! The default HAM10000 model through the whole library against TensorFlow's
-//! `tf.lite.Interpreter` on the same crops (references from models/tools/export_default.py).
+//! `tf.lite.Interpreter` on the same inputs (references from models/tools/export_default.py):
+//! crops of the phone photo (committed) and real dermoscopic JPEGs from the shared HAM10000
+//! folder (read from `../shared/data`, skipped where it is absent).
+
+mod common;
 
 use lesionscan::{
     Accelerator, BodySite, Classifier, ClassifierOptions, ImageOptions, PatientInfo, Roi, Sex,
 };
 use serde_json::Value;
+
+/// Largest probability difference from `tf.lite.Interpreter` on the same pixels. The default
+/// model's dynamic-range layers quantise their activations on the fly, which makes it
+/// discontinuous in its input: measured on reference crop e004, noise of +-0.0001 grey levels
+/// moves a probability by up to 0.007, +-0.001 by up to 0.022 (the float16 variant: 2e-5).
+/// Our resize differs from TensorFlow's by float rounding, so the check allows 0.025 (the
+/// fidelity rule allows 0.10 against Keras); a wrong decode, resize, normalisation or metadata
+/// encoding moves these crops by far more.
+const TOLERANCE: f64 = 0.025;
 
 fn read(path: &str) -> Vec<u8> {
     std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"))
@@ -76,8 +89,7 @@ fn reference_probabilities(case: &Value) -> Vec<f64> {
 fn default_model_matches_tensorflow_on_the_reference_pixels() {
     // The PNGs hold exactly the pixels PIL decoded for the reference (see
     // models/tools/make_default_crops.py); 160 -> 254 is an upscale, where the resampler
-    // equals tf.image.resize. What is left is the two runtimes' kernels: measured up to
-    // 0.004 between tf.lite.Interpreter and LiteRT on this model's dynamic-range layers.
+    // equals tf.image.resize up to float rounding. TOLERANCE says what that rounding does.
     let reference: Value =
         serde_json::from_slice(&read("tests/data/default_model_reference.json")).expect("json");
     let classifier = default_model();
@@ -92,7 +104,7 @@ fn default_model_matches_tensorflow_on_the_reference_pixels() {
         let (got, want) = (probabilities(&result), reference_probabilities(case));
         for (g, w) in got.iter().zip(&want) {
             assert!(
-                (f64::from(*g) - w).abs() < 6e-3,
+                (f64::from(*g) - w).abs() < TOLERANCE,
                 "{id}: {got:?} vs TF {want:?}"
             );
         }
@@ -137,7 +149,7 @@ fn default_model_on_the_jpeg_with_a_region_of_interest_agrees_with_tensorflow() 
         let (got, want) = (probabilities(&result), reference_probabilities(case));
         for (g, w) in got.iter().zip(&want) {
             assert!(
-                (f64::from(*g) - w).abs() < 6e-3,
+                (f64::from(*g) - w).abs() < TOLERANCE,
                 "{}: {got:?} vs TF {want:?}",
                 case["id"]
             );
@@ -147,6 +159,55 @@ fn default_model_on_the_jpeg_with_a_region_of_interest_agrees_with_tensorflow() 
             case["tflite_top1"].as_str().expect("top1"),
             "{}",
             case["id"]
+        );
+    }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[test]
+fn default_model_matches_tensorflow_on_ham10000_dermoscopy() {
+    // One evaluation image per class, decoded by TensorFlow (libjpeg-turbo) for the
+    // reference. The JPEGs are not in the repository (CC BY-NC); the file's checksum is.
+    let Some(shared) = common::shared_data() else {
+        return;
+    };
+    let reference: Value =
+        serde_json::from_slice(&read("tests/data/default_model_reference.json")).expect("json");
+    let ham = &reference["ham10000"];
+    let folder = shared.join("ham10000-224/images");
+    let classifier = default_model();
+    let cases = ham["cases"].as_array().expect("cases");
+    assert_eq!(cases.len(), 7, "one case per class");
+    for case in cases {
+        let id = case["image_id"].as_str().expect("image_id");
+        let jpeg = std::fs::read(folder.join(format!("{id}.jpg")))
+            .unwrap_or_else(|e| panic!("{id}.jpg in ../shared/data: {e}"));
+        assert_eq!(
+            sha256_hex(&jpeg),
+            case["jpeg_sha256"].as_str().expect("sha"),
+            "{id}.jpg is not the file the reference was made from"
+        );
+        let result = classifier
+            .classify_image(&jpeg, &ImageOptions::default(), Some(&patient(case)))
+            .expect("classifies");
+        let (got, want) = (probabilities(&result), reference_probabilities(case));
+        for (g, w) in got.iter().zip(&want) {
+            assert!(
+                (f64::from(*g) - w).abs() < TOLERANCE,
+                "{id}: {got:?} vs TF {want:?}"
+            );
+        }
+        assert_eq!(
+            result.categories[0].code,
+            case["tflite_top1"].as_str().expect("top1"),
+            "{id}"
         );
     }
 }

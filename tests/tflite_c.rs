@@ -176,13 +176,15 @@ fn tf_2_6_gives_every_class_the_same_score_on_per_channel_dense_weights() {
 }
 
 #[test]
-fn the_default_model_is_refused_by_tf_2_6_rather_than_misread() {
-    // The default model needs a newer runtime than TF 2.6 (ios/README.md has the op
-    // versions). It must fail at load with a typed error naming the operator, never load
-    // and answer. If it loads, the default model changed: check its operator versions and
-    // per-channel dense weights against TF 2.6 before changing this test.
+fn the_default_model_on_tf_2_6_is_refused_or_gives_tensorflows_probabilities() {
+    // An old runtime must never load the default model and answer wrongly. Either TF 2.6
+    // refuses it with a typed error naming the operator version it lacks (the earlier mixed
+    // int8/float16 default: FULLY_CONNECTED v12, see ios/README.md), or it runs it and gives
+    // TensorFlow 2.21's probabilities on the reference crops (tests/data/
+    // default_model_reference.json, from models/tools/export_default.py).
     let stem = std::fs::read_to_string("models/DEFAULT_MODEL").expect("models/DEFAULT_MODEL");
-    let bytes = read(&format!("models/{}.tflite", stem.trim()));
+    let stem = stem.trim();
+    let bytes = read(&format!("models/{stem}.tflite"));
     match TfLiteCEngine::new().load(&bytes, &options(Accelerator::Cpu, 1)) {
         Err(Error::Unsupported { reason }) => {
             assert!(reason.contains("2.6.0"), "{reason}");
@@ -190,7 +192,59 @@ fn the_default_model_is_refused_by_tf_2_6_rather_than_misread() {
             println!("default model on TF 2.6: {reason}");
         }
         Err(other) => panic!("expected Unsupported naming the missing operator, got {other:?}"),
-        Ok(_) => panic!("TF 2.6 loads the default model {stem:?}: see this test's comment"),
+        Ok(_) => {
+            let card = String::from_utf8(read(&format!("models/{stem}.json"))).expect("utf-8");
+            let cpu = ClassifierOptions::default()
+                .with_accelerator(Accelerator::Cpu)
+                .with_threads(1);
+            let classifier = Classifier::with_engine(&TfLiteCEngine::new(), &bytes, &card, cpu)
+                .expect("the engine loaded the model, so the classifier does");
+            let reference: serde_json::Value =
+                serde_json::from_slice(&read("tests/data/default_model_reference.json"))
+                    .expect("json");
+            assert_eq!(
+                reference["model"],
+                format!("{stem}.tflite"),
+                "reference is current"
+            );
+            let cases = reference["cases"].as_array().expect("cases");
+            assert!(cases.len() >= 3);
+            for case in cases {
+                let id = case["id"].as_str().expect("id");
+                let png = read(&format!("tests/data/default_model_crops/{id}.png"));
+                let m = &case["patient"];
+                let patient = lesionscan::PatientInfo {
+                    age: m["age"].as_f64().map(|a| a as u8),
+                    sex: m["sex"].as_str().map(|s| s.parse().expect("sex")),
+                    site: m["site"].as_str().map(|s| s.parse().expect("site")),
+                };
+                let result = classifier
+                    .classify_image(&png, &ImageOptions::default(), Some(&patient))
+                    .expect("classifies");
+                let want: Vec<f64> = case["tflite_probabilities"]
+                    .as_array()
+                    .expect("probabilities")
+                    .iter()
+                    .map(|v| v.as_f64().expect("number"))
+                    .collect();
+                for c in &result.categories {
+                    let w = want[c.index as usize];
+                    // The tolerance of tests/default_model.rs (its TOLERANCE says why).
+                    assert!(
+                        (f64::from(c.probability) - w).abs() < 0.025,
+                        "{id} {}: TF 2.6 {} vs TF 2.21 {w}",
+                        c.code,
+                        c.probability
+                    );
+                }
+                assert_eq!(
+                    result.categories[0].code,
+                    case["tflite_top1"].as_str().expect("top1"),
+                    "{id}"
+                );
+            }
+            println!("default model on TF 2.6: runs, {} crops agree", cases.len());
+        }
     }
 }
 

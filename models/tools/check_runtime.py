@@ -15,7 +15,7 @@ given TFLite release, which is built from the same kernels as that release's C l
   * the default model (models/DEFAULT_MODEL) against tests/data/default_model_reference.json
     on the PNG crops of tests/data/default_model_crops (when the reference's sha256 matches):
     probabilities against TF 2.21's interpreter and against the Keras original, whose
-    max |dp| <= 0.02 is the default model's fidelity rule.
+    max |dp| must stay <= 0.02 (stricter than the selection rule's 0.10: three crops are few).
 
 Usage (one virtual environment per runtime; nothing is downloaded at run time):
 
@@ -214,7 +214,8 @@ def check_default(report: dict) -> bool:
     result["max_abs_probability_diff_vs_tf_2_21"] = worst
     result["max_abs_probability_diff_vs_keras"] = worst_keras
     result["top1_agreement"] = top_agree
-    # The default-model fidelity rule (models/README.md): max |dp| <= 0.02 against Keras.
+    # Stricter than the selection rule (models/README.md: largest |dp| <= 0.10, p99 <= 0.03 over
+    # 1,351 inputs), since three crops are few: max |dp| <= 0.02 against Keras.
     result["correct"] = worst_keras <= 0.02 and top_agree == len(reference["cases"])
     return result["correct"]
 

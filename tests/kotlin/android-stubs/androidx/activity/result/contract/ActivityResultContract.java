@@ -1,4 +1,0 @@
-// Stub for the compile check only (README.md): signatures from the API reference.
-package androidx.activity.result.contract;
-
-public abstract class ActivityResultContract<I, O> {}
