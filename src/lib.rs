@@ -9,6 +9,10 @@
 //!     ─► engine (LiteRT) ─► scores (probabilities) ─► Classification
 //! ```
 //!
+//! One picture: [`Classifier::classify_image`] or [`Classifier::classify_frame`]. A camera
+//! stream: [`LiveSession`], which classifies the newest frame on its own thread and turns
+//! the results into a steady answer (smoothed over time, stable once it holds).
+//!
 //! # Examples
 //! ```
 //! use lesionscan::{Classifier, ClassifierOptions, ImageOptions, PatientInfo, Sex, BodySite};
@@ -50,7 +54,7 @@ pub use image::{
     DecodeMode, Fit, Frame, ImageOptions, LumaImage, PixelFormat, Plane, PreparedImage, Roi,
     Rotation, TargetSize, DETAIL_SIDE,
 };
-pub use live::{LiveListener, LiveOptions, LiveResult, LiveSession, HOLD_STEADY};
+pub use live::{LiveHint, LiveListener, LiveOptions, LiveResult, LiveSession};
 pub use model::{
     AgeEncoding, ClassInfo, ColorOrder, CropPolicy, InputDType, InputSpec, MetadataSpec, ModelCard,
     OneHot, OutputKind, OutputSpec, ResizeMethod, TensorLayout,

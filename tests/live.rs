@@ -19,8 +19,8 @@ use lesionscan::engine::{
     Accelerator, DType, Engine, EngineOptions, Session, TensorData, TensorInfo,
 };
 use lesionscan::{
-    Classifier, ClassifierOptions, Error, Frame, ImageOptions, LiveListener, LiveOptions,
-    LiveResult, LiveSession, PatientInfo, PixelFormat, Plane, QualityIssue, Rotation, HOLD_STEADY,
+    Classifier, ClassifierOptions, Error, Frame, ImageOptions, LiveHint, LiveListener, LiveOptions,
+    LiveResult, LiveSession, PatientInfo, PixelFormat, Plane, QualityIssue, Rotation,
 };
 use serde_json::Value;
 
@@ -456,7 +456,7 @@ fn an_unchanging_scene_gives_the_models_own_answer_through_the_real_model() {
             if result.stable {
                 None
             } else {
-                Some(HOLD_STEADY)
+                Some(LiveHint::HoldSteady)
             }
         );
         assert_eq!(
@@ -596,7 +596,7 @@ fn a_burst_of_blurred_frames_is_skipped_and_forgiven_within_the_grace_period() {
         assert_eq!(smoothed(&r)[NV], 0.9);
         assert_eq!(r.quality.issues, [QualityIssue::Blurry]);
         assert_eq!(r.smoothed.quality, r.quality);
-        assert_eq!(r.hint(), Some(QualityIssue::Blurry.advice()));
+        assert_eq!(r.hint(), Some(LiveHint::HoldSteady));
         assert_eq!(r.frames_unusable, n as u64 + 1);
         assert_counts_add_up(&r);
     }
@@ -624,7 +624,7 @@ fn a_burst_of_blurred_frames_is_skipped_and_forgiven_within_the_grace_period() {
     let r = classified(&session, &model, &events, &bkl, 950);
     assert_eq!(smoothed(&r)[BKL], 0.7);
     assert!(!r.stable);
-    assert_eq!(r.hint(), Some(HOLD_STEADY));
+    assert_eq!(r.hint(), Some(LiveHint::HoldSteady));
     let r = classified(&session, &model, &events, &bkl, 1_150);
     assert!(r.stable);
     assert_eq!(
@@ -939,4 +939,17 @@ fn a_class_the_options_hide_never_leads() {
     // Malignancy is over every class, shown or not.
     assert_close(r.smoothed.malignant_probability, 0.2, "malignant");
     assert!(r.stable);
+}
+
+#[test]
+fn live_hints_are_the_few_words_a_person_holding_a_phone_can_read() {
+    let words = |issue: QualityIssue| LiveHint::from(issue).words();
+    assert_eq!(words(QualityIssue::Blurry), "hold steady");
+    assert_eq!(words(QualityIssue::TooDark), "more light");
+    assert_eq!(words(QualityIssue::TooBright), "less light");
+    assert_eq!(words(QualityIssue::Glare), "tilt to avoid glare");
+    assert_eq!(words(QualityIssue::TooSmall), "move closer");
+    assert_eq!(words(QualityIssue::NoLesion), "centre the mole");
+    assert_eq!(words(QualityIssue::OffCentre), "centre the mole");
+    assert_eq!(LiveHint::HoldSteady.words(), "hold steady");
 }

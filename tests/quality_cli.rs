@@ -77,7 +77,7 @@ fn classify_json_says_which_copies_of_a_lesion_photo_are_unusable_and_why() {
         for measure in ["sharpness", "exposure", "glare"] {
             assert!(quality[measure].is_number(), "{name}: {quality}");
         }
-        // Without --reject-unusable every picture is still classified.
+        // The CLI does not refuse: every picture is still classified.
         assert_eq!(
             line["categories"].as_array().map(Vec::len),
             Some(7),

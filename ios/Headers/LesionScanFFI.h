@@ -380,6 +380,11 @@ RustBuffer uniffi_lesionscan_ffi_fn_func_library_version(RustCallStatus *_Nonnul
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LESIONSCAN_FFI_FN_FUNC_LIVE_HINT_WORDS
+#define UNIFFI_FFIDEF_UNIFFI_LESIONSCAN_FFI_FN_FUNC_LIVE_HINT_WORDS
+RustBuffer uniffi_lesionscan_ffi_fn_func_live_hint_words(RustBuffer hint, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_LESIONSCAN_FFI_FN_FUNC_REMOVE_LOG_SINK
 #define UNIFFI_FFIDEF_UNIFFI_LESIONSCAN_FFI_FN_FUNC_REMOVE_LOG_SINK
 void uniffi_lesionscan_ffi_fn_func_remove_log_sink(RustCallStatus *_Nonnull out_status
@@ -675,6 +680,12 @@ uint16_t uniffi_lesionscan_ffi_checksum_func_disclaimer(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_LESIONSCAN_FFI_CHECKSUM_FUNC_LIBRARY_VERSION
 #define UNIFFI_FFIDEF_UNIFFI_LESIONSCAN_FFI_CHECKSUM_FUNC_LIBRARY_VERSION
 uint16_t uniffi_lesionscan_ffi_checksum_func_library_version(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LESIONSCAN_FFI_CHECKSUM_FUNC_LIVE_HINT_WORDS
+#define UNIFFI_FFIDEF_UNIFFI_LESIONSCAN_FFI_CHECKSUM_FUNC_LIVE_HINT_WORDS
+uint16_t uniffi_lesionscan_ffi_checksum_func_live_hint_words(void
     
 );
 #endif

@@ -926,12 +926,22 @@ def write_outputs(args, t0, versions, skl, keras_info, cross, photo_sha, upright
                   rows, chosen, fastest, tied, variants, bench_row, patient, rounding) -> None:
     chosen_bytes = variants[chosen["variant"]][0]
     file_stem = f"{MODEL_STEM}-{chosen['variant']}"
+    # The card's picture-quality thresholds are calibrated separately (tools/
+    # quality_calibration.py, QUALITY.md): carry them over from the current default card.
+    quality = None
+    with open(os.path.join(MODELS_DIR, "DEFAULT_MODEL")) as f:
+        current = os.path.join(MODELS_DIR, f.read().strip() + ".json")
+    if os.path.exists(current):
+        with open(current) as f:
+            quality = json.load(f).get("quality")
     for old in os.listdir(MODELS_DIR):
         if old.startswith(MODEL_STEM + "-") and old.endswith((".tflite", ".json")):
             os.remove(os.path.join(MODELS_DIR, old))
     with open(os.path.join(MODELS_DIR, file_stem + ".tflite"), "wb") as f:
         f.write(chosen_bytes)
     card = make_card(file_stem, chosen, chosen_bytes, skl, keras_info, versions, rows, fastest, tied, len(cal_rows))
+    if quality is not None:
+        card = {**{k: v for k, v in card.items() if k != "provenance"}, "quality": quality, "provenance": card["provenance"]}
     with open(os.path.join(MODELS_DIR, file_stem + ".json"), "w") as f:
         json.dump(card, f, indent=2, ensure_ascii=False)
         f.write("\n")

@@ -29,6 +29,11 @@ pub enum PixelFormat {
     /// Either two planes (Y, UV) or one plane holding Y rows followed by UV rows, laid
     /// out as for [`PixelFormat::Nv21`].
     Nv12,
+    /// As [`PixelFormat::Nv12`], in BT.601 video range (Y in 16..=235, chroma in
+    /// 16..=240): iOS `420YpCbCr8BiPlanarVideoRange` (`'420v'`), the default format of
+    /// `AVCaptureVideoDataOutput`. Expanded to full range before the conversion below:
+    /// `Y' = (Y - 16) * 255 / 219`, `U' - 128 = (U - 128) * 255 / 224`, likewise `V'`.
+    Nv12VideoRange,
     /// Three planes Y, U, V at 4:2:0 with their own row and pixel strides
     /// (Android `YUV_420_888`, which covers I420, and NV12/NV21 seen through
     /// pixel stride 2).
@@ -163,7 +168,17 @@ enum Layout<'a> {
         y: Channel<'a>,
         u: Channel<'a>,
         v: Channel<'a>,
+        range: YuvRange,
     },
+}
+
+/// The value range of YUV samples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum YuvRange {
+    /// 0..=255 for luma and chroma (JFIF).
+    Full,
+    /// BT.601 video range: luma 16..=235, chroma 16..=240.
+    Video,
 }
 
 impl Frame<'_> {
@@ -207,7 +222,7 @@ impl Frame<'_> {
                 };
                 Ok(Layout::Packed { pixels, order })
             }
-            PixelFormat::Nv21 | PixelFormat::Nv12 => {
+            PixelFormat::Nv21 | PixelFormat::Nv12 | PixelFormat::Nv12VideoRange => {
                 let (y, pairs) = match planes.as_slice() {
                     [y, c] => {
                         let pairs = Channel::of(c);
@@ -236,17 +251,24 @@ impl Frame<'_> {
                     base: pairs.base + 1,
                     ..pairs
                 };
+                let range = if self.format == PixelFormat::Nv12VideoRange {
+                    YuvRange::Video
+                } else {
+                    YuvRange::Full
+                };
                 Ok(if self.format == PixelFormat::Nv21 {
                     Layout::Yuv {
                         y,
                         u: second,
                         v: pairs,
+                        range,
                     }
                 } else {
                     Layout::Yuv {
                         y,
                         u: pairs,
                         v: second,
+                        range,
                     }
                 })
             }
@@ -258,7 +280,12 @@ impl Frame<'_> {
                 y.check("Y", h, w, 1, 1)?;
                 u.check("U", ch, cw, 1, 1)?;
                 v.check("V", ch, cw, 1, 1)?;
-                Ok(Layout::Yuv { y, u, v })
+                Ok(Layout::Yuv {
+                    y,
+                    u,
+                    v,
+                    range: YuvRange::Full,
+                })
             }
         }
     }
@@ -294,11 +321,25 @@ pub(super) fn prepare(
 
 /// The chroma part of BT.601 full-range (JFIF) YUV to RGB: what to add to Y for R, G
 /// and B (`R = Y + 1.402 (V - 128)`, `G = Y - 0.344136 (U - 128) - 0.714136 (V - 128)`,
-/// `B = Y + 1.772 (U - 128)`; the caller clamps to 0..=255).
+/// `B = Y + 1.772 (U - 128)`; the caller clamps to 0..=255). Video-range chroma is
+/// expanded to full range first.
 #[inline]
-fn chroma_terms(u: u8, v: u8) -> (f32, f32, f32) {
-    let (u, v) = (f32::from(u) - 128.0, f32::from(v) - 128.0);
+fn chroma_terms(u: u8, v: u8, range: YuvRange) -> (f32, f32, f32) {
+    let (mut u, mut v) = (f32::from(u) - 128.0, f32::from(v) - 128.0);
+    if range == YuvRange::Video {
+        u *= 255.0 / 224.0;
+        v *= 255.0 / 224.0;
+    }
     (1.402 * v, -0.344_136 * u - 0.714_136 * v, 1.772 * u)
+}
+
+/// A luma sample on the full 0..=255 scale.
+#[inline]
+fn full_range_luma(y: u8, range: YuvRange) -> f32 {
+    match range {
+        YuvRange::Full => f32::from(y),
+        YuvRange::Video => (f32::from(y) - 16.0) * (255.0 / 219.0),
+    }
 }
 
 impl Source for FrameSource<'_> {
@@ -329,7 +370,7 @@ impl Source for FrameSource<'_> {
                     }
                 }
             }
-            Layout::Yuv { y, u, v } => {
+            Layout::Yuv { y, u, v, range } => {
                 let luma = y.row(row, x0, x1 - 1, 1)?;
                 let (c0, c_last) = (x0 / 2, (x1 - 1) / 2);
                 let us = u.row(row / 2, c0, c_last, 1)?;
@@ -342,11 +383,11 @@ impl Source for FrameSource<'_> {
                 let mut pixels = out.chunks_exact_mut(3).zip(lumas);
                 let mut first = true;
                 for (&cu, &cv) in chroma {
-                    let (r, g, b) = chroma_terms(cu, cv);
+                    let (r, g, b) = chroma_terms(cu, cv, range);
                     let serves = if first && x0 % 2 == 1 { 1 } else { 2 };
                     first = false;
                     for (o, &l) in pixels.by_ref().take(serves) {
-                        let l = f32::from(l);
+                        let l = full_range_luma(l, range);
                         o[0] = (l + r).clamp(0.0, 255.0);
                         o[1] = (l + g).clamp(0.0, 255.0);
                         o[2] = (l + b).clamp(0.0, 255.0);
@@ -355,5 +396,86 @@ impl Source for FrameSource<'_> {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::image::types::Fit;
+
+    /// A uniform 4x4 two-plane NV12 frame of one colour, prepared at 2x2.
+    fn uniform_nv12(format: PixelFormat, y: u8, u: u8, v: u8) -> [f32; 3] {
+        let luma = [y; 16];
+        let chroma = [u, v, u, v, u, v, u, v];
+        let frame = Frame {
+            width: 4,
+            height: 4,
+            format,
+            planes: vec![
+                Plane {
+                    bytes: &luma,
+                    row_stride: 4,
+                    pixel_stride: 1,
+                },
+                Plane {
+                    bytes: &chroma,
+                    row_stride: 4,
+                    pixel_stride: 2,
+                },
+            ],
+            rotation: Rotation::R0,
+        };
+        let target = TargetSize {
+            width: 2,
+            height: 2,
+            fit: Fit::Stretch,
+        };
+        let prepared = prepare(&frame, Rotation::R0, None, target).expect("valid frame");
+        let first = [prepared.rgb[0], prepared.rgb[1], prepared.rgb[2]];
+        for pixel in prepared.rgb.chunks(3) {
+            assert_close([pixel[0], pixel[1], pixel[2]], first);
+        }
+        [prepared.rgb[0], prepared.rgb[1], prepared.rgb[2]]
+    }
+
+    fn assert_close(got: [f32; 3], want: [f32; 3]) {
+        for (g, w) in got.iter().zip(want) {
+            assert!((g - w).abs() < 0.01, "{got:?} vs {want:?}");
+        }
+    }
+
+    #[test]
+    fn video_range_nv12_spans_black_to_white_and_keeps_colours() {
+        // Hand-computed: video black and white are full black and white.
+        assert_close(
+            uniform_nv12(PixelFormat::Nv12VideoRange, 16, 128, 128),
+            [0.0; 3],
+        );
+        assert_close(
+            uniform_nv12(PixelFormat::Nv12VideoRange, 235, 128, 128),
+            [255.0; 3],
+        );
+        // Y 126: (126 - 16) * 255 / 219 = 128.082...
+        assert_close(
+            uniform_nv12(PixelFormat::Nv12VideoRange, 126, 128, 128),
+            [128.0822; 3],
+        );
+        // BT.601 video-range red (Y 81, U 90, V 240): Y' = 75.685, U' - 128 = -43.259,
+        // V' - 128 = 127.5: R = 75.685 + 1.402 * 127.5, G and B below 0 (clamped).
+        assert_close(
+            uniform_nv12(PixelFormat::Nv12VideoRange, 81, 90, 240),
+            [254.44, 0.0, 0.0],
+        );
+        // The same bytes read as full range are a different, paler colour.
+        let full = uniform_nv12(PixelFormat::Nv12, 81, 90, 240);
+        assert_close(
+            full,
+            [
+                81.0 + 1.402 * 112.0,
+                81.0 + 0.344_136 * 38.0 - 0.714_136 * 112.0,
+                81.0 - 1.772 * 38.0,
+            ],
+        );
     }
 }

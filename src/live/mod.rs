@@ -17,7 +17,7 @@
 mod tracker;
 mod types;
 
-pub use types::{LiveListener, LiveOptions, LiveResult, HOLD_STEADY};
+pub use types::{LiveHint, LiveListener, LiveOptions, LiveResult};
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -82,7 +82,7 @@ use tracker::{Tracker, Verdict};
 /// let result = results.recv().expect("a result");
 /// assert_eq!((result.frames_seen, result.frames_unusable), (1, 1));
 /// assert!(!result.stable && result.smoothed.categories.is_empty());
-/// assert_eq!(result.hint(), Some("point the camera at the lesion"));
+/// assert_eq!(result.hint().map(|hint| hint.words()), Some("centre the mole"));
 ///
 /// session.close();
 /// assert!(matches!(session.push_frame(&frame, 1_033), Err(lesionscan::Error::Closed { .. })));

@@ -5,12 +5,71 @@ use crate::classify::Classification;
 use crate::error::{Error, Result};
 use crate::image::ImageOptions;
 use crate::patient::PatientInfo;
-use crate::quality::QualityReport;
+use crate::quality::{QualityIssue, QualityReport};
 
-/// What a [`LiveSession`](crate::LiveSession) shows while the person is still holding
-/// the phone over the lesion and every frame has been usable: the quality checks pass
-/// and the answer has not yet held for [`LiveOptions::stable_after_ms`].
-pub const HOLD_STEADY: &str = "hold steady";
+/// What a live camera screen tells the person holding the phone, in a few words they can
+/// read at a glance: what to change about the frame, or to hold steady while the answer
+/// settles.
+///
+/// [`QualityIssue::advice`] says the same at more length, for a single photo.
+///
+/// # Examples
+/// ```
+/// use lesionscan::{LiveHint, QualityIssue};
+///
+/// assert_eq!(LiveHint::from(QualityIssue::TooDark).words(), "more light");
+/// assert_eq!(LiveHint::from(QualityIssue::OffCentre), LiveHint::CentreTheMole);
+/// assert_eq!(LiveHint::HoldSteady.to_string(), "hold steady");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LiveHint {
+    /// The frame is blurred, or the answer has not yet held for
+    /// [`LiveOptions::stable_after_ms`]: "hold steady".
+    HoldSteady,
+    /// Underexposed: "more light".
+    MoreLight,
+    /// Overexposed (a flash, direct sun): "less light".
+    LessLight,
+    /// Reflections on the skin: "tilt to avoid glare".
+    AvoidGlare,
+    /// The lesion is too small in the frame: "move closer".
+    MoveCloser,
+    /// No lesion near the centre of the frame, or one off to the side: "centre the mole".
+    CentreTheMole,
+}
+
+impl LiveHint {
+    /// The words to show.
+    pub fn words(self) -> &'static str {
+        match self {
+            LiveHint::HoldSteady => "hold steady",
+            LiveHint::MoreLight => "more light",
+            LiveHint::LessLight => "less light",
+            LiveHint::AvoidGlare => "tilt to avoid glare",
+            LiveHint::MoveCloser => "move closer",
+            LiveHint::CentreTheMole => "centre the mole",
+        }
+    }
+}
+
+impl From<QualityIssue> for LiveHint {
+    fn from(issue: QualityIssue) -> Self {
+        match issue {
+            QualityIssue::Blurry => LiveHint::HoldSteady,
+            QualityIssue::TooDark => LiveHint::MoreLight,
+            QualityIssue::TooBright => LiveHint::LessLight,
+            QualityIssue::Glare => LiveHint::AvoidGlare,
+            QualityIssue::TooSmall => LiveHint::MoveCloser,
+            QualityIssue::NoLesion | QualityIssue::OffCentre => LiveHint::CentreTheMole,
+        }
+    }
+}
+
+impl std::fmt::Display for LiveHint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.words())
+    }
+}
 
 /// How a [`LiveSession`](crate::LiveSession) smooths and judges a stream of frames.
 ///
@@ -126,17 +185,16 @@ pub struct LiveResult {
 }
 
 impl LiveResult {
-    /// The words to show the person holding the phone: the advice for this frame's first
-    /// quality issue ([`QualityIssue::advice`](crate::QualityIssue::advice), such as
-    /// "add light") when the frame is unusable; [`HOLD_STEADY`] while the answer is not
-    /// yet stable; `None` once it is.
-    pub fn hint(&self) -> Option<&'static str> {
-        if let Some(issue) = self.quality.issues.first() {
-            Some(issue.advice())
+    /// What to tell the person holding the phone: the hint for this frame's first quality
+    /// issue (such as [`LiveHint::MoreLight`]) when the frame is unusable;
+    /// [`LiveHint::HoldSteady`] while the answer is not yet stable; `None` once it is.
+    pub fn hint(&self) -> Option<LiveHint> {
+        if let Some(&issue) = self.quality.issues.first() {
+            Some(LiveHint::from(issue))
         } else if self.stable {
             None
         } else {
-            Some(HOLD_STEADY)
+            Some(LiveHint::HoldSteady)
         }
     }
 }

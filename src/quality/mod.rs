@@ -73,10 +73,7 @@ pub fn measure_quality(image: &PreparedImage) -> QualityMeasures {
         lesion_contrast: search.contrast,
         lesion_coverage: search.lesion.as_ref().map(|l| l.coverage),
         lesion_offset: search.lesion.as_ref().map(|l| l.offset),
-        lesion_centre: search
-            .lesion
-            .as_ref()
-            .map(|l| [l.centroid.0 / w as f32, l.centroid.1 / h as f32]),
+        lesion_centre: search.lesion.as_ref().map(|l| [l.centre.0, l.centre.1]),
     }
 }
 

@@ -26,36 +26,36 @@ const NOISE_STD: f64 = 0.5;
 /// scored.
 const WEAK_DIRECTION: f64 = 0.01;
 
+/// Sum of `(b[i] - a[i])²` over the shorter of the two, in eight independent lanes so
+/// that the compiler can vectorise it.
+fn sum_squared_differences(a: &[f32], b: &[f32]) -> f32 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut lanes = [0.0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for i in 0..8 {
+            let d = y[i] - x[i];
+            lanes[i] += d * d;
+        }
+    }
+    let tail: f32 = ra.iter().zip(rb).map(|(x, y)| (y - x) * (y - x)).sum();
+    lanes.iter().sum::<f32>() + tail
+}
+
 /// Mean squared differences between neighbours in four directions: right, down, down-right
 /// and down-left, over every pair inside the picture.
 fn neighbour_energy(luma: &[f32], w: usize, h: usize) -> [f64; 4] {
     let mut sums = [0.0f64; 4];
     for y in 0..h {
         let row = &luma[y * w..(y + 1) * w];
-        let mut across = 0.0f32;
-        for pair in row.windows(2) {
-            let d = pair[1] - pair[0];
-            across += d * d;
-        }
-        sums[0] += f64::from(across);
+        sums[0] += f64::from(sum_squared_differences(&row[..w - 1], &row[1..]));
         if y + 1 < h {
             let next = &luma[(y + 1) * w..(y + 2) * w];
-            let (mut down, mut right_down, mut left_down) = (0.0f32, 0.0f32, 0.0f32);
-            for (a, b) in row.iter().zip(next) {
-                let d = b - a;
-                down += d * d;
-            }
-            for (a, b) in row.iter().zip(&next[1..]) {
-                let d = b - a;
-                right_down += d * d;
-            }
-            for (a, b) in row[1..].iter().zip(next) {
-                let d = b - a;
-                left_down += d * d;
-            }
-            sums[1] += f64::from(down);
-            sums[2] += f64::from(right_down);
-            sums[3] += f64::from(left_down);
+            sums[1] += f64::from(sum_squared_differences(row, next));
+            sums[2] += f64::from(sum_squared_differences(&row[..w - 1], &next[1..]));
+            sums[3] += f64::from(sum_squared_differences(&row[1..], &next[..w - 1]));
         }
     }
     let (wf, hf) = (w as f64, h as f64);
@@ -70,6 +70,36 @@ fn neighbour_energy(luma: &[f32], w: usize, h: usize) -> [f64; 4] {
         *e = s / n;
     }
     energy
+}
+
+/// Variance of the values, summed per row in `f32` lanes around the first value (to keep
+/// the squares small) and across rows in `f64`.
+fn variance(luma: &[f32], w: usize) -> f64 {
+    let shift = luma.first().copied().unwrap_or(0.0);
+    let (mut sum, mut squares) = (0.0f64, 0.0f64);
+    for row in luma.chunks(w.max(1)) {
+        let mut lanes = [0.0f32; 8];
+        let mut square_lanes = [0.0f32; 8];
+        let chunks = row.chunks_exact(8);
+        let tail = chunks.remainder();
+        for c in chunks {
+            for i in 0..8 {
+                let v = c[i] - shift;
+                lanes[i] += v;
+                square_lanes[i] += v * v;
+            }
+        }
+        for &v in tail {
+            let v = v - shift;
+            lanes[0] += v;
+            square_lanes[0] += v * v;
+        }
+        sum += f64::from(lanes.iter().sum::<f32>());
+        squares += f64::from(square_lanes.iter().sum::<f32>());
+    }
+    let n = luma.len().max(1) as f64;
+    let mean = sum / n;
+    (squares / n - mean * mean).max(0.0)
 }
 
 /// The picture averaged over 2x2 blocks (an odd last row or column is dropped).
@@ -94,13 +124,7 @@ pub(crate) fn sharpness(luma: &[f32], w: usize, h: usize) -> Option<f32> {
     if w < MIN_SIDE || h < MIN_SIDE || luma.len() != w * h {
         return None;
     }
-    let n = luma.len() as f64;
-    let mean = luma.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
-    let variance = luma
-        .iter()
-        .map(|&v| (f64::from(v) - mean).powi(2))
-        .sum::<f64>()
-        / n;
+    let variance = variance(luma, w);
     // NaN (a picture holding NaN) counts as uniform too.
     if variance.is_nan() || variance < UNIFORM_STD * UNIFORM_STD {
         return None;

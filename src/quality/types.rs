@@ -246,7 +246,7 @@ impl Default for QualityThresholds {
     /// The calibrated defaults (see `models/QUALITY.md`).
     fn default() -> Self {
         Self {
-            min_sharpness: 0.36,
+            min_sharpness: 0.31,
             min_exposure: 0.4,
             max_exposure: 0.85,
             max_clipped: 0.35,

@@ -21,7 +21,8 @@ use crate::results::{Classification, ModelInfo};
 /// diagnosis (see `disclaimer()`).
 #[derive(Debug, uniffi::Object)]
 pub struct Classifier {
-    // Shared with the live sessions made on this classifier.
+    // Shared, so that objects made from a classifier (a live camera session) can keep
+    // the core classifier alive on their own threads.
     inner: Arc<lesionscan::Classifier>,
 }
 
@@ -143,14 +144,10 @@ impl Classifier {
 }
 
 impl Classifier {
-    /// The core's classifier, for Rust code that wants the full API.
-    pub fn core(&self) -> &lesionscan::Classifier {
+    /// The core's classifier, for Rust code that wants the full API or shares it (clone
+    /// the `Arc`).
+    pub fn core(&self) -> &Arc<lesionscan::Classifier> {
         &self.inner
-    }
-
-    /// The core's classifier, shared (for a `LiveSession`).
-    pub(crate) fn shared_core(&self) -> Arc<lesionscan::Classifier> {
-        Arc::clone(&self.inner)
     }
 
     fn loaded(

@@ -16,6 +16,9 @@ pub enum PixelFormat {
     /// Y plane, then interleaved U/V at half resolution (iOS bi-planar 4:2:0 full range):
     /// two planes (Y, UV), or one plane holding the Y rows followed by the UV rows.
     Nv12,
+    /// As `Nv12`, in BT.601 video range (luma 16..=235): iOS bi-planar 4:2:0 video range
+    /// (`'420v'`), the default of `AVCaptureVideoDataOutput`.
+    Nv12VideoRange,
     /// Three planes Y, U, V at 4:2:0 with their own row and pixel strides
     /// (Android `YUV_420_888`, whatever its chroma pixel stride).
     I420,
@@ -28,6 +31,7 @@ impl From<PixelFormat> for lesionscan::PixelFormat {
             PixelFormat::Bgra8888 => Self::Bgra8888,
             PixelFormat::Nv21 => Self::Nv21,
             PixelFormat::Nv12 => Self::Nv12,
+            PixelFormat::Nv12VideoRange => Self::Nv12VideoRange,
             PixelFormat::I420 => Self::I420,
         }
     }

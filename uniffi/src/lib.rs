@@ -30,7 +30,7 @@
 //!
 //! let data = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/");
 //! let options = ClassifierOptions {
-//!     accelerator: None, threads: 1, max_results: Some(3), score_threshold: 0.0,
+//!     accelerator: None, threads: Some(1), max_results: Some(3), score_threshold: 0.0,
 //!     allow: vec![], deny: vec![], reject_unusable: false,
 //! };
 //! let classifier = Classifier::from_files(
@@ -64,7 +64,10 @@ mod results;
 pub use classifier::Classifier;
 pub use error::{LesionScanError, Result};
 pub use frames::{CameraFrame, FramePlane, PixelFormat};
-pub use live::{LiveListener, LiveListenerError, LiveOptions, LiveResult, LiveSession};
+pub use live::{
+    live_hint_words, LiveHint, LiveListener, LiveListenerError, LiveOptions, LiveResult,
+    LiveSession,
+};
 pub use logging::{remove_log_sink, set_log_sink, LogLevel, LogSink, LogSinkError};
 pub use options::{
     rotation_from_degrees, Accelerator, BodySite, ClassifierOptions, DecodeMode, ImageOptions,

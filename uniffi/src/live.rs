@@ -85,10 +85,14 @@ pub struct LiveResult {
     pub stable: bool,
     /// How long the leading class has held, in milliseconds (progress towards `stable`).
     pub held_ms: u64,
-    /// What to tell the person holding the phone: the advice for this frame's first
-    /// quality issue ("add light", "move closer to the lesion", …), "hold steady" while
-    /// the answer is not yet stable, `null` once it is.
+    /// What to tell the person holding the phone, in a few words: for this frame's first
+    /// quality issue "hold steady" (blurred), "more light", "less light", "tilt to avoid
+    /// glare", "move closer" or "centre the mole"; "hold steady" while the answer is not
+    /// yet stable; `null` once it is.
     pub hint: Option<String>,
+    /// The same hint as a value, for apps that show it in their own words or language
+    /// (`liveHintWords` gives the English); `null` when `hint` is.
+    pub hint_kind: Option<LiveHint>,
     /// The timestamp the frame was pushed with.
     pub timestamp_ms: u64,
     /// Frames pushed so far.
@@ -105,7 +109,8 @@ pub struct LiveResult {
 
 impl From<lesionscan::LiveResult> for LiveResult {
     fn from(value: lesionscan::LiveResult) -> Self {
-        let hint = value.hint().map(str::to_string);
+        let hint_kind = value.hint();
+        let hint = hint_kind.map(|hint| hint.words().to_string());
         let lesionscan::LiveResult {
             smoothed,
             quality,
@@ -124,6 +129,7 @@ impl From<lesionscan::LiveResult> for LiveResult {
             stable,
             held_ms,
             hint,
+            hint_kind: hint_kind.map(LiveHint::from),
             timestamp_ms,
             frames_seen,
             frames_classified,
@@ -132,6 +138,58 @@ impl From<lesionscan::LiveResult> for LiveResult {
             frames_failed,
         }
     }
+}
+
+/// What a live camera screen tells the person holding the phone: what to change about the
+/// frame, or to hold steady while the answer settles. `liveHintWords` gives the English.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+pub enum LiveHint {
+    /// The frame is blurred, or the answer has not yet held for `stableAfterMs`.
+    HoldSteady,
+    /// Underexposed.
+    MoreLight,
+    /// Overexposed (a flash, direct sun).
+    LessLight,
+    /// Reflections on the skin.
+    AvoidGlare,
+    /// The lesion is too small in the frame.
+    MoveCloser,
+    /// No lesion near the centre of the frame, or one off to the side.
+    CentreTheMole,
+}
+
+impl From<lesionscan::LiveHint> for LiveHint {
+    fn from(value: lesionscan::LiveHint) -> Self {
+        use lesionscan::LiveHint as Core;
+        match value {
+            Core::HoldSteady => Self::HoldSteady,
+            Core::MoreLight => Self::MoreLight,
+            Core::LessLight => Self::LessLight,
+            Core::AvoidGlare => Self::AvoidGlare,
+            Core::MoveCloser => Self::MoveCloser,
+            Core::CentreTheMole => Self::CentreTheMole,
+        }
+    }
+}
+
+impl From<LiveHint> for lesionscan::LiveHint {
+    fn from(value: LiveHint) -> Self {
+        match value {
+            LiveHint::HoldSteady => Self::HoldSteady,
+            LiveHint::MoreLight => Self::MoreLight,
+            LiveHint::LessLight => Self::LessLight,
+            LiveHint::AvoidGlare => Self::AvoidGlare,
+            LiveHint::MoveCloser => Self::MoveCloser,
+            LiveHint::CentreTheMole => Self::CentreTheMole,
+        }
+    }
+}
+
+/// The English words for a live hint ("hold steady", "more light", "less light", "tilt to
+/// avoid glare", "move closer", "centre the mole"), as `LiveResult.hint` carries them.
+#[uniffi::export]
+pub fn live_hint_words(hint: LiveHint) -> String {
+    lesionscan::LiveHint::from(hint).words().to_string()
 }
 
 /// Receives what a live session says, on the session's worker thread, one call at a
@@ -231,7 +289,7 @@ impl LiveSession {
         listener: Box<dyn LiveListener>,
     ) -> Result<Arc<Self>> {
         let inner = lesionscan::LiveSession::new(
-            classifier.shared_core(),
+            Arc::clone(classifier.core()),
             options.try_into()?,
             Forward(listener),
         )?;
@@ -338,6 +396,27 @@ mod tests {
             lesionscan::LiveOptions::try_from(options),
             Err(LesionScanError::InvalidArgument { .. })
         ));
+    }
+
+    #[test]
+    fn every_live_hint_crosses_the_boundary_and_back_with_its_words() {
+        use lesionscan::LiveHint as Core;
+        let all = [
+            Core::HoldSteady,
+            Core::MoreLight,
+            Core::LessLight,
+            Core::AvoidGlare,
+            Core::MoveCloser,
+            Core::CentreTheMole,
+        ];
+        let mut words = std::collections::HashSet::new();
+        for core in all {
+            let exported = LiveHint::from(core);
+            assert_eq!(lesionscan::LiveHint::from(exported), core);
+            assert_eq!(live_hint_words(exported), core.words());
+            words.insert(live_hint_words(exported));
+        }
+        assert_eq!(words.len(), all.len(), "each hint has its own words");
     }
 
     #[test]

@@ -314,9 +314,9 @@ pub struct ClassifierOptions {
     /// (`Accelerator.AUTO`). Falls back to the CPU when the hardware is missing.
     #[uniffi(default)]
     pub accelerator: Option<Accelerator>,
-    /// CPU threads; `0` picks the number of cores, at most 4.
+    /// CPU threads; `null` (or 0) picks the number of cores, at most 4.
     #[uniffi(default)]
-    pub threads: u32,
+    pub threads: Option<u32>,
     /// Keep at most this many categories (after filtering); `null` keeps all.
     #[uniffi(default)]
     pub max_results: Option<u32>,
@@ -350,7 +350,7 @@ impl From<ClassifierOptions> for lesionscan::ClassifierOptions {
         } = value;
         Self {
             accelerator: accelerator.map_or(lesionscan::Accelerator::Auto, Into::into),
-            threads,
+            threads: threads.unwrap_or(0),
             max_results,
             score_threshold,
             allow,
@@ -368,7 +368,7 @@ mod tests {
     fn defaults_are_the_cores_defaults() {
         let options = ClassifierOptions {
             accelerator: None,
-            threads: 0,
+            threads: None,
             max_results: None,
             score_threshold: 0.0,
             allow: Vec::new(),

@@ -19,7 +19,7 @@ const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/");
 fn classifier() -> Arc<Classifier> {
     let options = ClassifierOptions {
         accelerator: Some(lesionscan_ffi::Accelerator::Cpu),
-        threads: 1,
+        threads: Some(1),
         max_results: None,
         score_threshold: 0.0,
         allow: Vec::new(),
@@ -368,4 +368,75 @@ fn null_wrapping_and_oversized_addresses_are_refused_before_any_read() {
         );
         assert!(reason.starts_with("plane 0"), "{what}: {reason}");
     }
+}
+
+#[test]
+fn bi_planar_video_range_frames_as_ios_locks_them() {
+    // A CVPixelBuffer in '420v': a Y plane and an interleaved CbCr plane, each padded to
+    // 64-byte rows and `bytesPerRow * height` long, as PixelBuffer.swift passes them.
+    let classifier = classifier();
+    let (width, height, stride) = (120usize, 90usize, 128usize);
+    let mut y = vec![0u8; stride * height];
+    let mut cbcr = vec![0u8; stride * height / 2];
+    for row in 0..height {
+        for col in 0..width {
+            y[row * stride + col] = 16 + ((col * 3 + row * 2) % 220) as u8;
+        }
+    }
+    for row in 0..height / 2 {
+        for col in 0..width / 2 {
+            cbcr[row * stride + 2 * col] = 16 + ((col * 5) % 225) as u8;
+            cbcr[row * stride + 2 * col + 1] = 240 - ((row * 7) % 225) as u8;
+        }
+    }
+    let copied = |format| CameraFrame {
+        width: width as u32,
+        height: height as u32,
+        format,
+        planes: vec![
+            FramePlane {
+                bytes: y.clone(),
+                row_stride: stride as u32,
+                pixel_stride: 1,
+            },
+            FramePlane {
+                bytes: cbcr.clone(),
+                row_stride: stride as u32,
+                pixel_stride: 2,
+            },
+        ],
+        rotation: Rotation::R90,
+    };
+    let expected = answer(
+        &classifier
+            .classify_frame(copied(PixelFormat::Nv12VideoRange), no_options(), None)
+            .expect("copied frame"),
+    );
+    let full_range = answer(
+        &classifier
+            .classify_frame(copied(PixelFormat::Nv12), no_options(), None)
+            .expect("copied frame"),
+    );
+    assert_ne!(
+        expected, full_range,
+        "video range is read differently from full range"
+    );
+    let guarded = [
+        Guarded::flush_against_guard(&y),
+        Guarded::flush_against_guard(&cbcr),
+    ];
+    let raw = RawFrame {
+        width: width as u32,
+        height: height as u32,
+        format: PixelFormat::Nv12VideoRange,
+        planes: vec![
+            guarded[0].plane(y.len(), stride as u32, 1),
+            guarded[1].plane(cbcr.len(), stride as u32, 2),
+        ],
+        rotation: Rotation::R90,
+    };
+    let got = classifier
+        .classify_raw_frame(raw, no_options(), None)
+        .expect("raw video-range frame");
+    assert_eq!(answer(&got), expected);
 }

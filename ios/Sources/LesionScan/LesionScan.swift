@@ -1602,9 +1602,9 @@ public struct ClassifierOptions: Equatable, Hashable {
      */
     public var accelerator: Accelerator?
     /**
-     * CPU threads; `0` picks the number of cores, at most 4.
+     * CPU threads; `null` (or 0) picks the number of cores, at most 4.
      */
-    public var threads: UInt32
+    public var threads: UInt32?
     /**
      * Keep at most this many categories (after filtering); `null` keeps all.
      */
@@ -1637,8 +1637,8 @@ public struct ClassifierOptions: Equatable, Hashable {
          * (`Accelerator.AUTO`). Falls back to the CPU when the hardware is missing.
          */accelerator: Accelerator? = nil, 
         /**
-         * CPU threads; `0` picks the number of cores, at most 4.
-         */threads: UInt32 = UInt32(0), 
+         * CPU threads; `null` (or 0) picks the number of cores, at most 4.
+         */threads: UInt32? = nil, 
         /**
          * Keep at most this many categories (after filtering); `null` keeps all.
          */maxResults: UInt32? = nil, 
@@ -1683,7 +1683,7 @@ public struct FfiConverterTypeClassifierOptions: FfiConverterRustBuffer {
         return
             try ClassifierOptions(
                 accelerator: FfiConverterOptionTypeAccelerator.read(from: &buf), 
-                threads: FfiConverterUInt32.read(from: &buf), 
+                threads: FfiConverterOptionUInt32.read(from: &buf), 
                 maxResults: FfiConverterOptionUInt32.read(from: &buf), 
                 scoreThreshold: FfiConverterFloat.read(from: &buf), 
                 allow: FfiConverterSequenceString.read(from: &buf), 
@@ -1694,7 +1694,7 @@ public struct FfiConverterTypeClassifierOptions: FfiConverterRustBuffer {
 
     public static func write(_ value: ClassifierOptions, into buf: inout [UInt8]) {
         FfiConverterOptionTypeAccelerator.write(value.accelerator, into: &buf)
-        FfiConverterUInt32.write(value.threads, into: &buf)
+        FfiConverterOptionUInt32.write(value.threads, into: &buf)
         FfiConverterOptionUInt32.write(value.maxResults, into: &buf)
         FfiConverterFloat.write(value.scoreThreshold, into: &buf)
         FfiConverterSequenceString.write(value.allow, into: &buf)
@@ -2028,11 +2028,17 @@ public struct LiveResult: Equatable, Hashable {
      */
     public var heldMs: UInt64
     /**
-     * What to tell the person holding the phone: the advice for this frame's first
-     * quality issue ("add light", "move closer to the lesion", …), "hold steady" while
-     * the answer is not yet stable, `null` once it is.
+     * What to tell the person holding the phone, in a few words: for this frame's first
+     * quality issue "hold steady" (blurred), "more light", "less light", "tilt to avoid
+     * glare", "move closer" or "centre the mole"; "hold steady" while the answer is not
+     * yet stable; `null` once it is.
      */
     public var hint: String?
+    /**
+     * The same hint as a value, for apps that show it in their own words or language
+     * (`liveHintWords` gives the English); `null` when `hint` is.
+     */
+    public var hintKind: LiveHint?
     /**
      * The timestamp the frame was pushed with.
      */
@@ -2077,10 +2083,15 @@ public struct LiveResult: Equatable, Hashable {
          * How long the leading class has held, in milliseconds (progress towards `stable`).
          */heldMs: UInt64, 
         /**
-         * What to tell the person holding the phone: the advice for this frame's first
-         * quality issue ("add light", "move closer to the lesion", …), "hold steady" while
-         * the answer is not yet stable, `null` once it is.
+         * What to tell the person holding the phone, in a few words: for this frame's first
+         * quality issue "hold steady" (blurred), "more light", "less light", "tilt to avoid
+         * glare", "move closer" or "centre the mole"; "hold steady" while the answer is not
+         * yet stable; `null` once it is.
          */hint: String?, 
+        /**
+         * The same hint as a value, for apps that show it in their own words or language
+         * (`liveHintWords` gives the English); `null` when `hint` is.
+         */hintKind: LiveHint?, 
         /**
          * The timestamp the frame was pushed with.
          */timestampMs: UInt64, 
@@ -2104,6 +2115,7 @@ public struct LiveResult: Equatable, Hashable {
         self.stable = stable
         self.heldMs = heldMs
         self.hint = hint
+        self.hintKind = hintKind
         self.timestampMs = timestampMs
         self.framesSeen = framesSeen
         self.framesClassified = framesClassified
@@ -2133,6 +2145,7 @@ public struct FfiConverterTypeLiveResult: FfiConverterRustBuffer {
                 stable: FfiConverterBool.read(from: &buf), 
                 heldMs: FfiConverterUInt64.read(from: &buf), 
                 hint: FfiConverterOptionString.read(from: &buf), 
+                hintKind: FfiConverterOptionTypeLiveHint.read(from: &buf), 
                 timestampMs: FfiConverterUInt64.read(from: &buf), 
                 framesSeen: FfiConverterUInt64.read(from: &buf), 
                 framesClassified: FfiConverterUInt64.read(from: &buf), 
@@ -2148,6 +2161,7 @@ public struct FfiConverterTypeLiveResult: FfiConverterRustBuffer {
         FfiConverterBool.write(value.stable, into: &buf)
         FfiConverterUInt64.write(value.heldMs, into: &buf)
         FfiConverterOptionString.write(value.hint, into: &buf)
+        FfiConverterOptionTypeLiveHint.write(value.hintKind, into: &buf)
         FfiConverterUInt64.write(value.timestampMs, into: &buf)
         FfiConverterUInt64.write(value.framesSeen, into: &buf)
         FfiConverterUInt64.write(value.framesClassified, into: &buf)
@@ -3624,6 +3638,122 @@ public func FfiConverterTypeLesionScanError_lower(_ value: LesionScanError) -> R
 
 
 /**
+ * What a live camera screen tells the person holding the phone: what to change about the
+ * frame, or to hold steady while the answer settles. `liveHintWords` gives the English.
+ */
+
+public enum LiveHint: Equatable, Hashable {
+    
+    /**
+     * The frame is blurred, or the answer has not yet held for `stableAfterMs`.
+     */
+    case holdSteady
+    /**
+     * Underexposed.
+     */
+    case moreLight
+    /**
+     * Overexposed (a flash, direct sun).
+     */
+    case lessLight
+    /**
+     * Reflections on the skin.
+     */
+    case avoidGlare
+    /**
+     * The lesion is too small in the frame.
+     */
+    case moveCloser
+    /**
+     * No lesion near the centre of the frame, or one off to the side.
+     */
+    case centreTheMole
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension LiveHint: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLiveHint: FfiConverterRustBuffer {
+    typealias SwiftType = LiveHint
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LiveHint {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .holdSteady
+        
+        case 2: return .moreLight
+        
+        case 3: return .lessLight
+        
+        case 4: return .avoidGlare
+        
+        case 5: return .moveCloser
+        
+        case 6: return .centreTheMole
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: LiveHint, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .holdSteady:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .moreLight:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .lessLight:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .avoidGlare:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .moveCloser:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .centreTheMole:
+            writeInt(&buf, Int32(6))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLiveHint_lift(_ buf: RustBuffer) throws -> LiveHint {
+    return try FfiConverterTypeLiveHint.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLiveHint_lower(_ value: LiveHint) -> RustBuffer {
+    return FfiConverterTypeLiveHint.lower(value)
+}
+
+
+
+/**
  * An exception thrown by a [`LiveListener`] call.
  *
  * The listener's methods are declared as throwing so that an exception in app code
@@ -3926,6 +4056,11 @@ public enum PixelFormat: Equatable, Hashable {
      */
     case nv12
     /**
+     * As `Nv12`, in BT.601 video range (luma 16..=235): iOS bi-planar 4:2:0 video range
+     * (`'420v'`), the default of `AVCaptureVideoDataOutput`.
+     */
+    case nv12VideoRange
+    /**
      * Three planes Y, U, V at 4:2:0 with their own row and pixel strides
      * (Android `YUV_420_888`, whatever its chroma pixel stride).
      */
@@ -3959,7 +4094,9 @@ public struct FfiConverterTypePixelFormat: FfiConverterRustBuffer {
         
         case 4: return .nv12
         
-        case 5: return .i420
+        case 5: return .nv12VideoRange
+        
+        case 6: return .i420
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -3985,8 +4122,12 @@ public struct FfiConverterTypePixelFormat: FfiConverterRustBuffer {
             writeInt(&buf, Int32(4))
         
         
-        case .i420:
+        case .nv12VideoRange:
             writeInt(&buf, Int32(5))
+        
+        
+        case .i420:
+            writeInt(&buf, Int32(6))
         
         }
     }
@@ -4857,6 +4998,30 @@ fileprivate struct FfiConverterOptionTypeDecodeMode: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeLiveHint: FfiConverterRustBuffer {
+    typealias SwiftType = LiveHint?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeLiveHint.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeLiveHint.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeRotation: FfiConverterRustBuffer {
     typealias SwiftType = Rotation?
 
@@ -5122,6 +5287,18 @@ public func libraryVersion() -> String  {
 })
 }
 /**
+ * The English words for a live hint ("hold steady", "more light", "less light", "tilt to
+ * avoid glare", "move closer", "centre the mole"), as `LiveResult.hint` carries them.
+ */
+public func liveHintWords(hint: LiveHint) -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_lesionscan_ffi_fn_func_live_hint_words(
+        FfiConverterTypeLiveHint_lower(hint),uniffiCallStatus
+    )
+})
+}
+/**
  * Removes the sink installed by [`set_log_sink`]: messages go back to logcat on
  * Android, and nowhere elsewhere.
  */
@@ -5202,6 +5379,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_lesionscan_ffi_checksum_func_library_version() != 33886) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_lesionscan_ffi_checksum_func_live_hint_words() != 24788) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_lesionscan_ffi_checksum_func_remove_log_sink() != 65050) {

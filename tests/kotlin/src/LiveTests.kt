@@ -13,6 +13,7 @@ import org.lesionscan.DirectPlane
 import org.lesionscan.FramePlane
 import org.lesionscan.ImageOptions
 import org.lesionscan.LesionScanException
+import org.lesionscan.LiveHint
 import org.lesionscan.LiveListener
 import org.lesionscan.LiveOptions
 import org.lesionscan.LiveResult
@@ -22,8 +23,8 @@ import org.lesionscan.QualityIssue
 import org.lesionscan.Roi
 import org.lesionscan.Rotation
 import org.lesionscan.classifyFrame
+import org.lesionscan.liveHintWords
 import org.lesionscan.pushFrame
-import org.lesionscan.qualityIssueAdvice
 
 /** What a listener heard, in order. */
 sealed class Heard {
@@ -122,6 +123,7 @@ val liveTests = listOf(
                     assertEquals((at - 5_000).toULong(), result.heldMs, "held time of frame $n")
                     assertEquals(at - 5_000 >= 100, result.stable, "stable at frame $n")
                     assertEquals(if (result.stable) null else "hold steady", result.hint, "hint at frame $n")
+                    assertEquals(if (result.stable) null else LiveHint.HOLD_STEADY, result.hintKind, "hint kind at frame $n")
                     assertEquals((n + 1).toULong(), result.framesSeen, "frames seen")
                     assertEquals((n + 1).toULong(), result.framesClassified, "frames classified")
                     assertEquals(expected.accelerator, result.smoothed.accelerator, "accelerator")
@@ -165,14 +167,16 @@ val liveTests = listOf(
         }
     },
 
-    test("an unusable frame is counted and skipped, with the core's advice as the hint") {
+    test("an unusable frame is counted and skipped, with 'centre the mole' as the hint") {
         fixture("mobilenet_tiny_int8").use { classifier ->
             val listener = QueueListener()
             LiveSession(classifier, LiveOptions(), listener).use { session ->
                 session.pushFrame(greyFrame(), 1_000uL)
                 val result = listener.next()
                 assertEquals(listOf(QualityIssue.NO_LESION), result.quality.issues, "issues")
-                assertEquals(qualityIssueAdvice(QualityIssue.NO_LESION), result.hint, "hint")
+                assertEquals("centre the mole", result.hint, "hint")
+                assertEquals(LiveHint.CENTRE_THE_MOLE, result.hintKind, "hint kind")
+                assertEquals(result.hint, liveHintWords(LiveHint.CENTRE_THE_MOLE), "the kind's words")
                 assertTrue(result.smoothed.categories.isEmpty(), "nothing judged")
                 assertEquals(false, result.stable, "stable")
                 assertEquals(Pair(1uL, 1uL), Pair(result.framesSeen, result.framesUnusable), "counters")

@@ -14,7 +14,7 @@ class Test(val name: String, val body: () -> Unit)
 fun test(name: String, body: () -> Unit) = Test(name, body)
 
 fun main(args: Array<String>) {
-    val all = surfaceTests + classifierTests + frameTests + loggingTests + liveTests
+    val all = surfaceTests + classifierTests + apiTests + frameTests + loggingTests + liveTests
     val duplicates = all.groupBy { it.name }.filterValues { it.size > 1 }.keys
     check(duplicates.isEmpty()) { "tests with the same name: $duplicates" }
     // Arguments select tests whose name contains one of them.

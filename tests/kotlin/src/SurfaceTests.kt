@@ -70,7 +70,7 @@ val surfaceTests = listOf(
     test("every record has defaults for all its fields") {
         val options = ClassifierOptions()
         assertEquals(null, options.accelerator, "accelerator: null means AUTO")
-        assertEquals(0u, options.threads, "threads")
+        assertEquals(null, options.threads, "threads: null picks one per core")
         assertEquals(null, options.maxResults, "maxResults")
         assertEquals(emptyList<String>(), options.allow, "allow")
         val image = ImageOptions()

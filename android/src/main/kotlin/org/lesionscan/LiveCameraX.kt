@@ -2,10 +2,9 @@
 //
 // Hand-written (not generated); Android only. The work is done by Live.kt and
 // DirectFrames.kt, which the JVM tests in tests/kotlin run: this file only maps CameraX's
-// ImageProxy onto them.
+// ImageProxy onto them (its formats as CameraX.kt maps them).
 package org.lesionscan
 
-import android.graphics.ImageFormat
 import androidx.camera.core.ImageProxy
 
 /**
@@ -29,13 +28,7 @@ import androidx.camera.core.ImageProxy
  * @throws LesionScanException.InvalidFrame when the planes do not add up.
  */
 fun LiveSession.pushFrame(image: ImageProxy) {
-    val format = when (image.format) {
-        ImageFormat.YUV_420_888 -> PixelFormat.I420
-        android.graphics.PixelFormat.RGBA_8888 -> PixelFormat.RGBA8888
-        else -> throw LesionScanException.Unsupported(
-            "image format ${image.format}: use YUV_420_888 (CameraX's default) or RGBA_8888",
-        )
-    }
+    val format = pixelFormatOf(image.format)
     val planes = image.planes.map { DirectPlane(it.buffer, it.rowStride, it.pixelStride) }
     pushFrame(
         image.width,

@@ -729,6 +729,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_lesionscan_ffi_checksum_func_library_version(
     ): Int
+    external fun uniffi_lesionscan_ffi_checksum_func_live_hint_words(
+    ): Int
     external fun uniffi_lesionscan_ffi_checksum_func_remove_log_sink(
     ): Int
     external fun uniffi_lesionscan_ffi_checksum_func_set_log_sink(
@@ -826,6 +828,8 @@ internal object UniffiLib {
     external fun uniffi_lesionscan_ffi_fn_func_disclaimer(uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_lesionscan_ffi_fn_func_library_version(uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_lesionscan_ffi_fn_func_live_hint_words(`hint`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_lesionscan_ffi_fn_func_remove_log_sink(uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
@@ -960,6 +964,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_lesionscan_ffi_checksum_func_library_version() and 0xFFFF) != 33886) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_lesionscan_ffi_checksum_func_live_hint_words() and 0xFFFF) != 24788) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_lesionscan_ffi_checksum_func_remove_log_sink() and 0xFFFF) != 65050) {
@@ -2584,9 +2591,9 @@ data class ClassifierOptions (
     var `accelerator`: Accelerator? = null 
     , 
     /**
-     * CPU threads; `0` picks the number of cores, at most 4.
+     * CPU threads; `null` (or 0) picks the number of cores, at most 4.
      */
-    var `threads`: kotlin.UInt = 0U 
+    var `threads`: kotlin.UInt? = null 
     , 
     /**
      * Keep at most this many categories (after filtering); `null` keeps all.
@@ -2632,7 +2639,7 @@ public object FfiConverterTypeClassifierOptions: FfiConverterRustBuffer<Classifi
     override fun read(buf: ByteBuffer): ClassifierOptions {
         return ClassifierOptions(
             FfiConverterOptionalTypeAccelerator.read(buf),
-            FfiConverterUInt.read(buf),
+            FfiConverterOptionalUInt.read(buf),
             FfiConverterOptionalUInt.read(buf),
             FfiConverterFloat.read(buf),
             FfiConverterSequenceString.read(buf),
@@ -2643,7 +2650,7 @@ public object FfiConverterTypeClassifierOptions: FfiConverterRustBuffer<Classifi
 
     override fun allocationSize(value: ClassifierOptions) = (
             FfiConverterOptionalTypeAccelerator.allocationSize(value.`accelerator`) +
-            FfiConverterUInt.allocationSize(value.`threads`) +
+            FfiConverterOptionalUInt.allocationSize(value.`threads`) +
             FfiConverterOptionalUInt.allocationSize(value.`maxResults`) +
             FfiConverterFloat.allocationSize(value.`scoreThreshold`) +
             FfiConverterSequenceString.allocationSize(value.`allow`) +
@@ -2653,7 +2660,7 @@ public object FfiConverterTypeClassifierOptions: FfiConverterRustBuffer<Classifi
 
     override fun write(value: ClassifierOptions, buf: ByteBuffer) {
             FfiConverterOptionalTypeAccelerator.write(value.`accelerator`, buf)
-            FfiConverterUInt.write(value.`threads`, buf)
+            FfiConverterOptionalUInt.write(value.`threads`, buf)
             FfiConverterOptionalUInt.write(value.`maxResults`, buf)
             FfiConverterFloat.write(value.`scoreThreshold`, buf)
             FfiConverterSequenceString.write(value.`allow`, buf)
@@ -2892,11 +2899,18 @@ data class LiveResult (
     var `heldMs`: kotlin.ULong
     , 
     /**
-     * What to tell the person holding the phone: the advice for this frame's first
-     * quality issue ("add light", "move closer to the lesion", …), "hold steady" while
-     * the answer is not yet stable, `null` once it is.
+     * What to tell the person holding the phone, in a few words: for this frame's first
+     * quality issue "hold steady" (blurred), "more light", "less light", "tilt to avoid
+     * glare", "move closer" or "centre the mole"; "hold steady" while the answer is not
+     * yet stable; `null` once it is.
      */
     var `hint`: kotlin.String?
+    , 
+    /**
+     * The same hint as a value, for apps that show it in their own words or language
+     * (`liveHintWords` gives the English); `null` when `hint` is.
+     */
+    var `hintKind`: LiveHint?
     , 
     /**
      * The timestamp the frame was pushed with.
@@ -2948,6 +2962,7 @@ public object FfiConverterTypeLiveResult: FfiConverterRustBuffer<LiveResult> {
             FfiConverterBoolean.read(buf),
             FfiConverterULong.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypeLiveHint.read(buf),
             FfiConverterULong.read(buf),
             FfiConverterULong.read(buf),
             FfiConverterULong.read(buf),
@@ -2963,6 +2978,7 @@ public object FfiConverterTypeLiveResult: FfiConverterRustBuffer<LiveResult> {
             FfiConverterBoolean.allocationSize(value.`stable`) +
             FfiConverterULong.allocationSize(value.`heldMs`) +
             FfiConverterOptionalString.allocationSize(value.`hint`) +
+            FfiConverterOptionalTypeLiveHint.allocationSize(value.`hintKind`) +
             FfiConverterULong.allocationSize(value.`timestampMs`) +
             FfiConverterULong.allocationSize(value.`framesSeen`) +
             FfiConverterULong.allocationSize(value.`framesClassified`) +
@@ -2977,6 +2993,7 @@ public object FfiConverterTypeLiveResult: FfiConverterRustBuffer<LiveResult> {
             FfiConverterBoolean.write(value.`stable`, buf)
             FfiConverterULong.write(value.`heldMs`, buf)
             FfiConverterOptionalString.write(value.`hint`, buf)
+            FfiConverterOptionalTypeLiveHint.write(value.`hintKind`, buf)
             FfiConverterULong.write(value.`timestampMs`, buf)
             FfiConverterULong.write(value.`framesSeen`, buf)
             FfiConverterULong.write(value.`framesClassified`, buf)
@@ -4074,6 +4091,66 @@ public object FfiConverterTypeLesionScanError : FfiConverterRustBuffer<LesionSca
 
 
 
+/**
+ * What a live camera screen tells the person holding the phone: what to change about the
+ * frame, or to hold steady while the answer settles. `liveHintWords` gives the English.
+ */
+
+enum class LiveHint {
+    
+    /**
+     * The frame is blurred, or the answer has not yet held for `stableAfterMs`.
+     */
+    HOLD_STEADY,
+    /**
+     * Underexposed.
+     */
+    MORE_LIGHT,
+    /**
+     * Overexposed (a flash, direct sun).
+     */
+    LESS_LIGHT,
+    /**
+     * Reflections on the skin.
+     */
+    AVOID_GLARE,
+    /**
+     * The lesion is too small in the frame.
+     */
+    MOVE_CLOSER,
+    /**
+     * No lesion near the centre of the frame, or one off to the side.
+     */
+    CENTRE_THE_MOLE;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeLiveHint: FfiConverterRustBuffer<LiveHint> {
+    override fun read(buf: ByteBuffer) = try {
+        LiveHint.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: LiveHint) = 4UL
+
+    override fun write(value: LiveHint, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
 
 
 /**
@@ -4300,6 +4377,11 @@ enum class PixelFormat {
      * two planes (Y, UV), or one plane holding the Y rows followed by the UV rows.
      */
     NV12,
+    /**
+     * As `Nv12`, in BT.601 video range (luma 16..=235): iOS bi-planar 4:2:0 video range
+     * (`'420v'`), the default of `AVCaptureVideoDataOutput`.
+     */
+    NV12_VIDEO_RANGE,
     /**
      * Three planes Y, U, V at 4:2:0 with their own row and pixel strides
      * (Android `YUV_420_888`, whatever its chroma pixel stride).
@@ -4966,6 +5048,38 @@ public object FfiConverterOptionalTypeDecodeMode: FfiConverterRustBuffer<DecodeM
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeLiveHint: FfiConverterRustBuffer<LiveHint?> {
+    override fun read(buf: ByteBuffer): LiveHint? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeLiveHint.read(buf)
+    }
+
+    override fun allocationSize(value: LiveHint?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeLiveHint.allocationSize(value)
+        }
+    }
+
+    override fun write(value: LiveHint?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeLiveHint.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeRotation: FfiConverterRustBuffer<Rotation?> {
     override fun read(buf: ByteBuffer): Rotation? {
         if (buf.get().toInt() == 0) {
@@ -5268,6 +5382,21 @@ public object FfiConverterSequenceTypeQualityIssue: FfiConverterRustBuffer<List<
     UniffiLib.uniffi_lesionscan_ffi_fn_func_library_version(
     
         _status)
+}
+    )
+    }
+    
+
+        /**
+         * The English words for a live hint ("hold steady", "more light", "less light", "tilt to
+         * avoid glare", "move closer", "centre the mole"), as `LiveResult.hint` carries them.
+         */ fun `liveHintWords`(`hint`: LiveHint): kotlin.String {
+            return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_lesionscan_ffi_fn_func_live_hint_words(
+    
+        
+        FfiConverterTypeLiveHint.lower(`hint`),_status)
 }
     )
     }

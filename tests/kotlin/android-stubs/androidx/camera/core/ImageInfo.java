@@ -1,0 +1,7 @@
+// Stub for the compile check only (README.md): signatures from the API reference.
+package androidx.camera.core;
+
+public interface ImageInfo {
+    long getTimestamp();
+    int getRotationDegrees();
+}
