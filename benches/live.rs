@@ -2,10 +2,18 @@
 //! model's input size and judged for quality, then handed over. Measured with the default
 //! model busy on the worker thread (most frames are then replaced while waiting), beside
 //! `Classifier::prepare_frame` alone, so the difference is the hand-over.
+//!
+//! `cargo bench --bench live`; the numbers are in `benches/README.md`. Each case is timed
+//! twice: `live/…` in wall-clock time (criterion's default) and `live_cpu/…` in the time
+//! the benchmarking thread itself ran on a CPU (Linux's `/proc/thread-self/schedstat`),
+//! which stays meaningful on a shared machine where other processes, and the session's
+//! own worker, take turns on the same cores. Without that file the second group falls
+//! back to wall-clock time.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, criterion_main, Bencher, Criterion};
 use lesionscan::{
     Accelerator, Classifier, ClassifierOptions, Frame, ImageOptions, LiveListener, LiveOptions,
     LiveResult, LiveSession, PixelFormat, Plane, Rotation,
@@ -14,6 +22,28 @@ use lesionscan::{
 struct Ignore;
 impl LiveListener for Ignore {
     fn on_result(&mut self, _result: LiveResult) {}
+}
+
+/// Nanoseconds the calling thread has spent on a CPU: the first number of Linux's
+/// `/proc/thread-self/schedstat`; `None` where there is no such file.
+fn thread_cpu_ns() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    stat.split_whitespace().next()?.parse().ok()
+}
+
+/// Times `iters` runs of `routine` by this thread's time on a CPU (wall clock when that is
+/// not available).
+fn on_cpu<O>(b: &mut Bencher<'_>, mut routine: impl FnMut() -> O) {
+    b.iter_custom(|iters| {
+        let started = (thread_cpu_ns(), Instant::now());
+        for _ in 0..iters {
+            std::hint::black_box(routine());
+        }
+        match (started.0, thread_cpu_ns()) {
+            (Some(before), Some(after)) => Duration::from_nanos(after.saturating_sub(before)),
+            _ => started.1.elapsed(),
+        }
+    })
 }
 
 fn push_frame(c: &mut Criterion) {
@@ -77,6 +107,23 @@ fn push_frame(c: &mut Criterion) {
     let mut timestamp = 0u64;
     group.bench_function("push_frame_nv21_1280x720_default_model_busy", |b| {
         b.iter(|| {
+            timestamp += 33;
+            session.push_frame(&frame, timestamp).expect("pushed")
+        })
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("live_cpu");
+    group.sample_size(30);
+    group.bench_function("prepare_frame_nv21_1280x720_default_model", |b| {
+        on_cpu(b, || {
+            classifier
+                .prepare_frame(&frame, &ImageOptions::default())
+                .expect("prepares")
+        })
+    });
+    group.bench_function("push_frame_nv21_1280x720_default_model_busy", |b| {
+        on_cpu(b, || {
             timestamp += 33;
             session.push_frame(&frame, timestamp).expect("pushed")
         })
