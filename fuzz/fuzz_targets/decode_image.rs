@@ -1,13 +1,8 @@
-//! Arbitrary bytes as an encoded picture: an error or a picture, never a panic or a hang.
+//! cargo-fuzz target `decode_image`: see `checks::decode_image` (fuzz/checks.rs), which the corpus replay
+//! test (tests/fuzz_corpus.rs) runs too.
 #![no_main]
 
-use lesionscan::{image::prepare_encoded, Fit, ImageOptions, TargetSize};
-use libfuzzer_sys::fuzz_target;
+#[path = "../checks.rs"]
+mod checks;
 
-fuzz_target!(|data: &[u8]| {
-    let target = TargetSize { width: 32, height: 32, fit: Fit::CenterCrop };
-    if let Ok(picture) = prepare_encoded(data, &ImageOptions::default(), target) {
-        assert_eq!(picture.rgb.len(), 32 * 32 * 3);
-        assert!(picture.rgb.iter().all(|v| (0.0..=255.0).contains(v)));
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| checks::decode_image(data));

@@ -1,14 +1,8 @@
-//! Arbitrary text as a model card: an `InvalidCard` or a card that passes its own checks.
+//! cargo-fuzz target `model_card`: see `checks::model_card` (fuzz/checks.rs), which the corpus replay
+//! test (tests/fuzz_corpus.rs) runs too.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
+#[path = "../checks.rs"]
+mod checks;
 
-fuzz_target!(|data: &[u8]| {
-    if let Ok(text) = std::str::from_utf8(data) {
-        if let Ok(card) = lesionscan::ModelCard::from_json(text) {
-            assert!(card.validate().is_ok());
-            let again = lesionscan::ModelCard::from_json(&card.to_json());
-            assert!(again.is_ok());
-        }
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| checks::model_card(data));

@@ -8,6 +8,7 @@
 //! | --- | --- |
 //! | `types.rs` | the shared types and the [`Engine`] / [`Session`] traits |
 //! | `policy.rs` | what every engine decides the same way: accelerator fallback order, thread defaults, the model-file check, input checks, output decoding, caught C++ exceptions |
+//! | `verify.rs`, `tflite_schema/` | the model-file check itself: TFLite's flatbuffer verifier and semantic checks, so that no damaged model reaches a C++ runtime |
 //! | `guard.h` | the C++ side of that last point, included by each engine's guard |
 //! | `litert.rs`, `litert_guard.cc` | `LiteRtEngine`: Google's current runtime through `litert-sys`; every target but iOS |
 //! | `tflite_c/` | `TfLiteCEngine`: the classic TensorFlow Lite C API; iOS, and feature `tflite-c` |
@@ -22,7 +23,9 @@ mod litert;
 mod policy;
 #[cfg(lesionscan_tflite_c)]
 mod tflite_c;
+mod tflite_schema;
 mod types;
+mod verify;
 
 #[cfg(lesionscan_litert)]
 pub use self::litert::LiteRtEngine;

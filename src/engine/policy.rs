@@ -73,9 +73,11 @@ pub(super) fn compile_with_fallback<T>(
     Err(last_error.unwrap_or_else(|| Error::engine("no accelerator could compile the model")))
 }
 
-/// A TFLite flatbuffer carries the identifier `TFL3` at bytes 4..8. Checking it first
-/// turns a text file or an image passed as a model into a clear error before a runtime
-/// parses anything.
+/// Checks model bytes before a runtime parses them. A TFLite flatbuffer carries the
+/// identifier `TFL3` at bytes 4..8: checking it first turns a text file or an image passed
+/// as a model into a clear error. Then [`verify_model`](super::verify::verify_model) checks
+/// the whole flatbuffer and what it says, since a C++ runtime fed damaged bytes can crash
+/// the process.
 pub(super) fn check_model_header(bytes: &[u8]) -> Result<()> {
     if bytes.len() < 16 {
         return Err(Error::model(format!(
@@ -88,7 +90,7 @@ pub(super) fn check_model_header(bytes: &[u8]) -> Result<()> {
             "not a TFLite flatbuffer (file identifier TFL3 missing)",
         ));
     }
-    Ok(())
+    super::verify::verify_model(bytes)
 }
 
 /// Checks `inputs` against `infos` (count, element type, element count).
@@ -268,9 +270,13 @@ mod tests {
             check_model_header(b"abc"),
             Err(Error::InvalidModel { .. })
         ));
+        // The right identifier alone is not a model: the verifier looks further.
         let mut header = [0u8; 16];
         header[4..8].copy_from_slice(b"TFL3");
-        assert!(check_model_header(&header).is_ok());
+        assert!(matches!(
+            check_model_header(&header),
+            Err(Error::InvalidModel { .. })
+        ));
     }
 
     #[test]
