@@ -625,7 +625,9 @@ impl Classifier {
             .card
             .malignant_indices()
             .filter_map(|i| probabilities.get(i))
-            .sum();
+            .sum::<f32>()
+            // An 8-bit softmax may sum to a little over 1.
+            .min(1.0);
         let mut categories: Vec<Category> = self
             .card
             .classes

@@ -20,9 +20,34 @@ pub(crate) fn probabilities(
         return Err(Error::engine("the model produced a non-finite score"));
     }
     Ok(match kind {
-        OutputKind::Probabilities => dequantised,
+        OutputKind::Probabilities => checked_distribution(dequantised)?,
         OutputKind::Logits => softmax(&dequantised),
     })
+}
+
+/// Scores the card calls probabilities must be a probability distribution: each in
+/// `[0, 1]` and together 1, within what an 8-bit softmax loses to rounding (half a step of
+/// 1/256 per class) plus 1 %. Anything else (a damaged model, or a card that says
+/// `probabilities` for a model that outputs logits) would be shown as nonsense
+/// percentages, so it is an error. Values within the tolerance are clamped to `[0, 1]`.
+fn checked_distribution(mut scores: Vec<f32>) -> Result<Vec<f32>> {
+    let tolerance = 0.01 + scores.len() as f32 / 512.0;
+    let sum: f32 = scores.iter().sum();
+    let in_range = scores
+        .iter()
+        .all(|v| (-tolerance..=1.0 + tolerance).contains(v));
+    if !in_range || (sum - 1.0).abs() > tolerance {
+        return Err(Error::model(format!(
+            "the model's scores (from {:.3} to {:.3}, sum {sum:.3}) are not probabilities, \
+             as its card's output.kind says they are",
+            scores.iter().copied().fold(f32::INFINITY, f32::min),
+            scores.iter().copied().fold(f32::NEG_INFINITY, f32::max),
+        )));
+    }
+    for v in &mut scores {
+        *v = v.clamp(0.0, 1.0);
+    }
+    Ok(scores)
 }
 
 fn dequantise(values: impl Iterator<Item = f32>, info: &TensorInfo) -> Result<Vec<f32>> {
@@ -66,12 +91,12 @@ mod tests {
             zero_point: -128,
         });
         let p = probabilities(
-            &TensorData::I8(vec![-128, 0, 127]),
+            &TensorData::I8(vec![-128, 0, -1]),
             &info(q),
             OutputKind::Probabilities,
         )
         .expect("ok");
-        assert_eq!(p, vec![0.0, 0.5, 255.0 / 256.0]);
+        assert_eq!(p, vec![0.0, 0.5, 127.0 / 256.0]);
     }
 
     #[test]
@@ -89,6 +114,39 @@ mod tests {
         )
         .expect("ok");
         assert_eq!(same, vec![0.1, 0.2, 0.7]);
+    }
+
+    #[test]
+    fn scores_that_are_not_a_distribution_are_refused() {
+        // Seen with a damaged model (fuzzing): "probabilities" summing to far more than 1.
+        for scores in [
+            vec![0.9, 0.8, 0.3],
+            vec![2.5, -1.0, 0.5],
+            vec![0.1, 0.1, 0.1],
+        ] {
+            let err = probabilities(
+                &TensorData::F32(scores.clone()),
+                &info(None),
+                OutputKind::Probabilities,
+            )
+            .expect_err("not probabilities");
+            assert!(
+                matches!(err, Error::InvalidModel { .. }),
+                "{scores:?}: {err:?}"
+            );
+        }
+        // An 8-bit softmax's rounding passes, clamped into [0, 1].
+        let q = Some(Quantization {
+            scale: 1.0 / 256.0,
+            zero_point: -128,
+        });
+        let p = probabilities(
+            &TensorData::I8(vec![127, -126, -126]),
+            &info(q),
+            OutputKind::Probabilities,
+        )
+        .expect("rounding is tolerated");
+        assert!(p.iter().all(|v| (0.0..=1.0).contains(v)), "{p:?}");
     }
 
     #[test]

@@ -87,14 +87,14 @@ fn converter_models_with_quantize_and_dequantize_classify_end_to_end() {
     }
 }
 
-/// A damage to `tests/data/mobilenet_tiny_int8.tflite`: (offset, byte before, byte after).
+/// A damage to a fixture model: (offset, byte before, byte after).
 type Damage = &'static [(usize, u8, u8)];
 
-/// Every damage `scripts/model-mutation-check` found that killed `lesionscan classify`
-/// (signal in brackets), and what the verifier now says about it. The first four killed
-/// the process before the verifier existed (seed 1, 4,000 tries); the other five got past
-/// its first version, which did not yet insist on operators' input and output lists
-/// (seed 2, 20,000 tries).
+/// Every damage to `tests/data/mobilenet_tiny_int8.tflite` that `scripts/model-mutation-check`
+/// found killing `lesionscan classify` (signal in brackets), and what the verifier now says
+/// about it. The first four killed the process before the verifier existed (seed 1, 4,000
+/// tries); the other five got past its first version, which did not yet insist on
+/// operators' input and output lists (seed 2, 20,000 tries).
 const CRASHERS: &[(&str, Damage, &str)] = &[
     // [SIGABRT, stack smashing in LiteRT] rank 234 > 8 in a shape signature.
     (
@@ -178,12 +178,70 @@ fn damages_that_killed_the_process_are_invalid_models_and_the_process_lives_on()
             other => panic!("{name}: expected an invalid model, got {other:?}"),
         }
     }
+    // Found by the model_bytes fuzz target in two_input_float.tflite [SIGSEGV in
+    // LiteRtCreateModelFromBuffer]: a metadata entry's vtable offset moved, hiding its name.
+    let mut bytes = read(&repo("tests/data/two_input_float.tflite"));
+    let damage: Damage = &[
+        (268, 8, 248),
+        (269, 0, 255),
+        (270, 0, 255),
+        (271, 0, 255),
+        (272, 22, 234),
+        (2515, 187, 98),
+        (2516, 213, 0),
+        (5933, 81, 252),
+        (16265, 252, 96),
+    ];
+    for &(offset, before, after) in damage {
+        assert_eq!(
+            bytes[offset], before,
+            "the fixture changed; find the damage again"
+        );
+        bytes[offset] = after;
+    }
+    let two_input_card = card_without_checksum("tests/data/two_input_float.json");
+    match Classifier::from_bytes(&bytes, &two_input_card, options.clone()) {
+        Err(err @ Error::InvalidModel { .. }) => {
+            assert!(
+                err.to_string()
+                    .contains("the name of metadata entry 0 is missing"),
+                "{err}"
+            );
+        }
+        other => panic!("expected an invalid model, got {other:?}"),
+    }
     // The process, and LiteRT inside it, still load and run the undamaged model.
     let classifier = Classifier::from_bytes(&original, &card, options).expect("loads");
     let picture = read(&repo("tests/data/jpeg/crop_baseline_444.jpg"));
     assert!(classifier
         .classify_image(&picture, &ImageOptions::default(), None)
         .is_ok());
+}
+
+#[test]
+fn a_damaged_output_scale_is_an_error_not_a_probability_over_one() {
+    // Found by the model_bytes fuzz target: one byte of the uint8 fixture's output
+    // quantisation scale changed, the model still loaded, and the "probabilities" it gave
+    // made a malignant probability over 100 %. Now the scores are checked as a
+    // distribution and the classification is refused.
+    let mut bytes = read(&repo("tests/data/mobilenet_tiny_uint8.tflite"));
+    assert_eq!(
+        bytes[224701], 0,
+        "the fixture changed; find the damage again"
+    );
+    bytes[224701] = 37;
+    let card = card_without_checksum("tests/data/mobilenet_tiny_uint8.json");
+    let classifier = Classifier::from_bytes(&bytes, &card, ClassifierOptions::default())
+        .expect("the damage leaves a loadable model");
+    let picture = read(&repo("tests/data/jpeg/crop_baseline_420.jpg"));
+    let err = classifier
+        .classify_image(&picture, &ImageOptions::default(), None)
+        .expect_err("refused");
+    assert!(
+        matches!(err, Error::InvalidModel { .. })
+            && err.to_string().contains("are not probabilities"),
+        "{err}"
+    );
 }
 
 /// A small deterministic generator (xorshift64*), so the sweep below is the same on

@@ -242,6 +242,7 @@ impl<'a> Checker<'a> {
                     dtype.0
                 )));
             }
+            present(tensor.name(), || format!("the name of {}", name()))?;
             let dims = self.check_shape(&tensor, &name)?;
             if tensor.sparsity().is_some() {
                 return Err(Error::unsupported(format!(
@@ -614,6 +615,17 @@ impl<'a> Checker<'a> {
 
     /// Metadata entries point at buffers that exist.
     fn check_metadata(&self, buffers: usize) -> Result<()> {
+        for (i, entry) in self
+            .model
+            .metadata()
+            .iter()
+            .flat_map(|v| v.iter())
+            .enumerate()
+        {
+            // Seen in fuzzing: LiteRT 2.1.4 reads every metadata name, and a missing one
+            // killed the process (SIGSEGV).
+            present(entry.name(), || format!("the name of metadata entry {i}"))?;
+        }
         let named = self
             .model
             .metadata()
@@ -733,6 +745,7 @@ mod tests {
         subgraphs: usize,
         signature: Option<(Option<&'static str>, u32, Vec<u32>)>,
         metadata_buffer: Option<u32>,
+        metadata: Vec<(Option<&'static str>, u32)>,
     }
 
     fn spec() -> Spec {
@@ -756,6 +769,7 @@ mod tests {
             subgraphs: 1,
             signature: Some((Some("serving_default"), 0, vec![0, 2])),
             metadata_buffer: None,
+            metadata: vec![(Some("min_runtime_version"), 0)],
         }
     }
 
@@ -915,6 +929,15 @@ mod tests {
             fbb.create_vector(&[def])
         });
         let metadata_buffer = spec.metadata_buffer.map(|b| fbb.create_vector(&[b as i32]));
+        let entries: Vec<_> = spec
+            .metadata
+            .iter()
+            .map(|&(name, buffer)| {
+                let name = name.map(|n| fbb.create_string(n));
+                fb::Metadata::create(&mut fbb, &fb::MetadataArgs { name, buffer })
+            })
+            .collect();
+        let metadata = Some(fbb.create_vector(&entries));
         let model = fb::Model::create(
             &mut fbb,
             &fb::ModelArgs {
@@ -924,6 +947,7 @@ mod tests {
                 buffers: Some(buffers),
                 signature_defs,
                 metadata_buffer,
+                metadata,
                 ..Default::default()
             },
         );
@@ -1237,7 +1261,40 @@ mod tests {
     }
 
     #[test]
+    fn metadata_and_tensors_need_names() {
+        let bytes = build(&spec());
+        let model = fb::root_as_model(&bytes).expect("valid");
+        let tensor = model
+            .subgraphs()
+            .expect("subgraphs")
+            .get(0)
+            .tensors()
+            .expect("tensors")
+            .get(1);
+        let mut damaged = bytes.clone();
+        let position = tensor._tab.loc();
+        // Give tensor 1 an empty vtable: no shape, no name, no buffer.
+        let empty_vtable = damaged.len() as i64;
+        damaged.extend_from_slice(&[4, 0, 4, 0]);
+        let soffset = i32::try_from(position as i64 - empty_vtable).expect("small");
+        damaged[position..position + 4].copy_from_slice(&soffset.to_le_bytes());
+        says(
+            &verify_model(&damaged).expect_err("refused"),
+            "the name of tensor 1 of subgraph 0 is missing",
+        );
+    }
+
+    #[test]
     fn metadata_must_point_at_a_buffer() {
+        says(
+            &refused(|s| s.metadata = vec![(Some("m"), 7)]),
+            "metadata points at buffer 7",
+        );
+        // Seen in fuzzing: a metadata entry without its name killed LiteRT (SIGSEGV).
+        says(
+            &refused(|s| s.metadata = vec![(None, 0)]),
+            "the name of metadata entry 0 is missing",
+        );
         says(
             &refused(|s| s.metadata_buffer = Some(5)),
             "metadata points at buffer 5",
