@@ -260,26 +260,49 @@ impl Rng {
     }
 }
 
-#[test]
-fn random_damage_to_converter_models_never_kills_the_process() {
-    // The fuzz target's own check on 400 damaged copies of the tiny models: 1 to 4 random
-    // bytes each. A crash would end this test binary; a broken promise panics.
+/// Damaged copies of the tiny converter models, 1 to 4 random bytes each, the same on
+/// every run: 400, or `LESIONSCAN_MUTANTS` for a longer sweep by hand.
+fn damaged_copies() -> Vec<Vec<u8>> {
+    let count = std::env::var("LESIONSCAN_MUTANTS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(400);
     let seeds: Vec<Vec<u8>> = models_in("tests/data/tiny")
         .iter()
         .map(|p| read(p))
         .collect();
+    let mut rng = Rng(0x5eed_1e51_0fca_d0e5);
+    (0..count)
+        .map(|i| {
+            let mut bytes = seeds[i % seeds.len()].clone();
+            for _ in 0..=rng.below(4) {
+                let at = rng.below(bytes.len());
+                bytes[at] = rng.next() as u8;
+            }
+            bytes
+        })
+        .collect()
+}
+
+/// With `LESIONSCAN_MUTANT_LOG=path`, writes each damaged model there before it is loaded,
+/// so that one that kills the process is left behind.
+fn keep_for_post_mortem(bytes: &[u8]) {
+    if let Ok(path) = std::env::var("LESIONSCAN_MUTANT_LOG") {
+        std::fs::write(path, bytes).expect("write the mutant log");
+    }
+}
+
+#[test]
+fn random_damage_to_converter_models_never_kills_the_process() {
+    // The fuzz target's own check on each damaged copy. A crash would end this test
+    // binary; a broken promise panics.
     let card = card_without_checksum("tests/data/tiny/float.json");
     let options = ClassifierOptions::default()
         .with_accelerator(Accelerator::Cpu)
         .with_threads(1);
-    let mut rng = Rng(0x5eed_1e51_0fca_d0e5);
     let (mut refused, mut loaded) = (0, 0);
-    for i in 0..400 {
-        let mut bytes = seeds[i % seeds.len()].clone();
-        for _ in 0..=rng.below(4) {
-            let at = rng.below(bytes.len());
-            bytes[at] = rng.next() as u8;
-        }
+    for bytes in damaged_copies() {
+        keep_for_post_mortem(&bytes);
         checks::model_bytes(&bytes);
         match Classifier::from_bytes(&bytes, &card, options.clone()) {
             Ok(_) => loaded += 1,
@@ -292,4 +315,63 @@ fn random_damage_to_converter_models_never_kills_the_process() {
         refused > 20 && loaded > 20,
         "refused {refused}, loaded {loaded}"
     );
+}
+
+/// The same for the iOS engine (the classic TFLite C API; TF 2.6.0's library here): the
+/// verifier stands in front of it too.
+#[cfg(feature = "tflite-c")]
+mod tflite_c {
+    use super::*;
+    use lesionscan::engine::TfLiteCEngine;
+
+    #[test]
+    fn damages_that_killed_litert_are_refused_before_the_tflite_c_runtime_too() {
+        let original = read(&repo("tests/data/mobilenet_tiny_int8.tflite"));
+        for (name, damage, reason) in CRASHERS {
+            let mut bytes = original.clone();
+            for &(offset, _, after) in *damage {
+                bytes[offset] = after;
+            }
+            match TfLiteCEngine::new().load(&bytes, &cpu()) {
+                Err(err @ Error::InvalidModel { .. }) => {
+                    assert!(err.to_string().contains(reason), "{name}: {err}")
+                }
+                Err(other) => panic!("{name}: {other}"),
+                Ok(_) => panic!("{name}: loaded"),
+            }
+        }
+    }
+
+    #[test]
+    fn random_damage_never_kills_the_tflite_c_runtime() {
+        let card = card_without_checksum("tests/data/tiny/float.json");
+        let options = ClassifierOptions::default()
+            .with_accelerator(Accelerator::Cpu)
+            .with_threads(1);
+        let picture = read(&repo("tests/data/jpeg/crop_baseline_420.jpg"));
+        let engine = TfLiteCEngine::new();
+        let (mut refused, mut classified) = (0, 0);
+        for bytes in damaged_copies() {
+            keep_for_post_mortem(&bytes);
+            match Classifier::with_engine(&engine, &bytes, &card, options.clone()) {
+                Ok(classifier) => {
+                    if let Ok(result) =
+                        classifier.classify_image(&picture, &ImageOptions::default(), None)
+                    {
+                        assert!(result
+                            .categories
+                            .iter()
+                            .all(|c| (0.0..=1.0).contains(&c.probability)));
+                        classified += 1;
+                    }
+                }
+                Err(Error::InvalidModel { .. }) => refused += 1,
+                Err(_) => {}
+            }
+        }
+        assert!(
+            refused > 20 && classified > 20,
+            "refused {refused}, classified {classified}"
+        );
+    }
 }

@@ -136,7 +136,7 @@ impl<'a> Checker<'a> {
         }
         for (s, subgraph) in subgraphs.iter().enumerate() {
             self.check_subgraph_io(s, &subgraph, tensor_counts[s])?;
-            self.check_operators(s, &subgraph, tensor_counts[s], opcodes, subgraphs.len())?;
+            self.check_operators(s, &subgraph, tensor_counts[s], &opcodes, subgraphs.len())?;
         }
         self.check_signatures(&tensor_counts)?;
         self.check_metadata(buffers)?;
@@ -191,12 +191,13 @@ impl<'a> Checker<'a> {
     }
 
     /// Operator codes: a known builtin operator (the larger of the old byte field and the
-    /// new int field, as TFLite reads them), and a name for custom operators. Returns the
-    /// number of codes.
-    fn check_operator_codes(&self) -> Result<usize> {
+    /// new int field, as TFLite reads them), and a name for custom operators. Returns each
+    /// code's builtin operator.
+    fn check_operator_codes(&self) -> Result<Vec<i32>> {
         let codes = present(self.model.operator_codes(), || {
             "the operator codes table".into()
         })?;
+        let mut builtins = Vec::with_capacity(codes.len());
         for (c, code) in codes.iter().enumerate() {
             let builtin = i32::from(code.deprecated_builtin_code()).max(code.builtin_code().0);
             if !(0..=fb::BuiltinOperator::ENUM_MAX).contains(&builtin) {
@@ -209,8 +210,9 @@ impl<'a> Checker<'a> {
                     "operator code {c} is a custom operator without a name"
                 )));
             }
+            builtins.push(builtin);
         }
-        Ok(codes.len())
+        Ok(builtins)
     }
 
     /// Every tensor of a subgraph: type, rank, dimensions, size, buffer index, constant
@@ -492,7 +494,7 @@ impl<'a> Checker<'a> {
         s: usize,
         subgraph: &fb::SubGraph<'_>,
         tensors: usize,
-        opcodes: usize,
+        opcodes: &[i32],
         subgraphs: usize,
     ) -> Result<()> {
         let operators = present(subgraph.operators(), || {
@@ -506,13 +508,14 @@ impl<'a> Checker<'a> {
         }
         for (o, op) in operators.iter().enumerate() {
             let here = || format!("operator {o} of subgraph {s}");
-            if op.opcode_index() as usize >= opcodes {
+            let Some(&builtin) = opcodes.get(op.opcode_index() as usize) else {
                 return Err(Error::model(format!(
-                    "{} uses operator code {}; the model has {opcodes}",
+                    "{} uses operator code {}; the model has {}",
                     here(),
-                    op.opcode_index()
+                    op.opcode_index(),
+                    opcodes.len()
                 )));
-            }
+            };
             present(op.inputs(), || format!("the input list of {}", here()))?;
             present(op.outputs(), || format!("the output list of {}", here()))?;
             let lists = [
@@ -540,6 +543,9 @@ impl<'a> Checker<'a> {
                     )));
                 }
             }
+            check_options(&op, builtin)
+                .and_then(|()| check_arity(&op, builtin))
+                .map_err(|why| Error::model(format!("{}: {why}", here())))?;
             let inputs = op.inputs().map_or(0, |v| v.len());
             let mutating = op.mutating_variable_inputs().map_or(0, |v| v.len());
             if mutating != 0 && mutating != inputs {
@@ -649,6 +655,219 @@ impl<'a> Checker<'a> {
     }
 }
 
+/// An operator's options: of a kind the schema knows (the verifier does not look inside
+/// unknown kinds), and for the operators whose kernels divide by a stride, dilation,
+/// filter or block size or a split count, present, of that operator's kind and at least
+/// 1 (runtimes read missing options as zeros: TFLite 2.6 then divides by zero, SIGFPE).
+fn check_options(op: &fb::Operator<'_>, builtin: i32) -> std::result::Result<(), String> {
+    let kind = op.builtin_options_type();
+    if kind.0 > fb::BuiltinOptions::ENUM_MAX {
+        return Err(format!("options of unknown kind {}", kind.0));
+    }
+    let kind_2 = op.builtin_options_2_type();
+    if kind_2.0 > fb::BuiltinOptions2::ENUM_MAX {
+        return Err(format!("options of unknown kind {}", kind_2.0));
+    }
+    let positive = |what: &str, values: &[i32]| {
+        if values.iter().all(|&v| v >= 1) {
+            Ok(())
+        } else {
+            Err(format!("{what} {values:?} must be at least 1"))
+        }
+    };
+    let missing = |expected: &str| Err(format!("{} needs {expected}", operator_name(builtin)));
+    match fb::BuiltinOperator(builtin) {
+        fb::BuiltinOperator::CONV_2D => match op.builtin_options_as_conv_2_doptions() {
+            Some(o) => positive(
+                "strides and dilations",
+                &[
+                    o.stride_w(),
+                    o.stride_h(),
+                    o.dilation_w_factor(),
+                    o.dilation_h_factor(),
+                ],
+            ),
+            None => missing("Conv2DOptions"),
+        },
+        fb::BuiltinOperator::DEPTHWISE_CONV_2D => {
+            match op.builtin_options_as_depthwise_conv_2_doptions() {
+                Some(o) => positive(
+                    "strides and dilations",
+                    &[
+                        o.stride_w(),
+                        o.stride_h(),
+                        o.dilation_w_factor(),
+                        o.dilation_h_factor(),
+                    ],
+                ),
+                None => missing("DepthwiseConv2DOptions"),
+            }
+        }
+        fb::BuiltinOperator::AVERAGE_POOL_2D
+        | fb::BuiltinOperator::MAX_POOL_2D
+        | fb::BuiltinOperator::L2_POOL_2D => match op.builtin_options_as_pool_2_doptions() {
+            Some(o) => positive(
+                "strides and filter sizes",
+                &[
+                    o.stride_w(),
+                    o.stride_h(),
+                    o.filter_width(),
+                    o.filter_height(),
+                ],
+            ),
+            None => missing("Pool2DOptions"),
+        },
+        fb::BuiltinOperator::TRANSPOSE_CONV => match op.builtin_options_as_transpose_conv_options()
+        {
+            Some(o) => positive("strides", &[o.stride_w(), o.stride_h()]),
+            None => missing("TransposeConvOptions"),
+        },
+        fb::BuiltinOperator::CONV_3D | fb::BuiltinOperator::CONV_3D_TRANSPOSE => {
+            match op.builtin_options_as_conv_3_doptions() {
+                Some(o) => positive(
+                    "strides and dilations",
+                    &[
+                        o.stride_d(),
+                        o.stride_w(),
+                        o.stride_h(),
+                        o.dilation_d_factor(),
+                        o.dilation_w_factor(),
+                        o.dilation_h_factor(),
+                    ],
+                ),
+                None => missing("Conv3DOptions"),
+            }
+        }
+        fb::BuiltinOperator::SPACE_TO_DEPTH => match op.builtin_options_as_space_to_depth_options()
+        {
+            Some(o) => positive("block size", &[o.block_size()]),
+            None => missing("SpaceToDepthOptions"),
+        },
+        fb::BuiltinOperator::DEPTH_TO_SPACE => match op.builtin_options_as_depth_to_space_options()
+        {
+            Some(o) => positive("block size", &[o.block_size()]),
+            None => missing("DepthToSpaceOptions"),
+        },
+        fb::BuiltinOperator::SPLIT => match op.builtin_options_as_split_options() {
+            Some(o) => positive("split count", &[o.num_splits()]),
+            None => missing("SplitOptions"),
+        },
+        fb::BuiltinOperator::SPLIT_V => match op.builtin_options_as_split_voptions() {
+            Some(o) => positive("split count", &[o.num_splits()]),
+            None => missing("SplitVOptions"),
+        },
+        fb::BuiltinOperator::SVDF => match op.builtin_options_as_svdfoptions() {
+            Some(o) => positive("rank", &[o.rank()]),
+            None => missing("SVDFOptions"),
+        },
+        _ => Ok(()),
+    }
+}
+
+/// How many inputs and outputs an operator takes, for the operators classification models
+/// are made of, and which inputs may be absent (-1): as TFLite's kernels and converter
+/// define them. The converter always writes a convolution's or fully connected layer's
+/// bias slot, as -1 when there is none. Operators not listed are not checked here.
+fn arity(
+    builtin: i32,
+) -> Option<(
+    std::ops::RangeInclusive<usize>,
+    std::ops::RangeInclusive<usize>,
+    &'static [usize],
+)> {
+    use fb::BuiltinOperator as Op;
+    Some(match Op(builtin) {
+        Op::CONV_2D | Op::DEPTHWISE_CONV_2D => (3..=3, 1..=1, &[2]),
+        Op::FULLY_CONNECTED => (3..=3, 1..=2, &[2]),
+        Op::TRANSPOSE_CONV => (3..=4, 1..=1, &[3]),
+        Op::ADD
+        | Op::SUB
+        | Op::MUL
+        | Op::DIV
+        | Op::MAXIMUM
+        | Op::MINIMUM
+        | Op::SQUARED_DIFFERENCE
+        | Op::PRELU
+        | Op::PAD
+        | Op::MEAN
+        | Op::SUM
+        | Op::REDUCE_MAX
+        | Op::REDUCE_MIN
+        | Op::REDUCE_PROD
+        | Op::RESIZE_BILINEAR
+        | Op::RESIZE_NEAREST_NEIGHBOR
+        | Op::EXPAND_DIMS => (2..=2, 1..=1, &[]),
+        Op::RELU
+        | Op::RELU6
+        | Op::RELU_N1_TO_1
+        | Op::LOGISTIC
+        | Op::TANH
+        | Op::SOFTMAX
+        | Op::LOG_SOFTMAX
+        | Op::DEQUANTIZE
+        | Op::QUANTIZE
+        | Op::HARD_SWISH
+        | Op::LEAKY_RELU
+        | Op::ELU
+        | Op::GELU
+        | Op::EXP
+        | Op::LOG
+        | Op::SQRT
+        | Op::RSQRT
+        | Op::ABS
+        | Op::NEG
+        | Op::FLOOR
+        | Op::CEIL
+        | Op::ROUND
+        | Op::SQUARE
+        | Op::AVERAGE_POOL_2D
+        | Op::MAX_POOL_2D
+        | Op::L2_POOL_2D
+        | Op::L2_NORMALIZATION
+        | Op::SQUEEZE => (1..=1, 1..=1, &[]),
+        Op::RESHAPE => (1..=2, 1..=1, &[]),
+        Op::PADV2 => (3..=3, 1..=1, &[]),
+        Op::CONCATENATION => (1..=usize::MAX, 1..=1, &[]),
+        _ => return None,
+    })
+}
+
+/// An operator's input and output counts against [`arity`], and no absent input where
+/// the operator needs one. (Seen with the TFLite 2.6 runtime: a depthwise convolution
+/// whose input list lost its bias slot crashed the process in `Invoke`, SIGSEGV.)
+fn check_arity(op: &fb::Operator<'_>, builtin: i32) -> std::result::Result<(), String> {
+    let Some((inputs, outputs, optional)) = arity(builtin) else {
+        return Ok(());
+    };
+    let ins: Vec<i32> = op.inputs().map(|v| v.iter().collect()).unwrap_or_default();
+    let outs = op.outputs().map_or(0, |v| v.len());
+    if !inputs.contains(&ins.len()) || !outputs.contains(&outs) {
+        return Err(format!(
+            "{} with {} inputs and {outs} outputs",
+            operator_name(builtin),
+            ins.len()
+        ));
+    }
+    if let Some(i) = ins
+        .iter()
+        .enumerate()
+        .position(|(i, &t)| t < 0 && !optional.contains(&i))
+    {
+        return Err(format!("{} without its input {i}", operator_name(builtin)));
+    }
+    if op.outputs().is_some_and(|v| v.iter().any(|t| t < 0)) {
+        return Err(format!("{} with an absent output", operator_name(builtin)));
+    }
+    Ok(())
+}
+
+/// A builtin operator's schema name, for messages.
+fn operator_name(builtin: i32) -> String {
+    fb::BuiltinOperator(builtin)
+        .variant_name()
+        .map_or_else(|| format!("builtin operator {builtin}"), str::to_string)
+}
+
 /// The subgraphs an operator's options refer to (control flow, calls, StableHLO bodies).
 fn called_subgraphs(op: &fb::Operator<'_>) -> Vec<i64> {
     let mut called = Vec::new();
@@ -731,6 +950,10 @@ mod tests {
         inputs: Vec<i32>,
         outputs: Vec<i32>,
         calls: Option<u32>,
+        /// Conv2DOptions with this stride and dilation on both axes.
+        conv: Option<(i32, i32)>,
+        /// Written as the options' kind instead of the real one.
+        kind: Option<u8>,
     }
 
     /// An ADD of an input and a constant: the smallest model every rule can be tried on.
@@ -763,6 +986,8 @@ mod tests {
                 inputs: vec![0, 1],
                 outputs: vec![2],
                 calls: None,
+                conv: None,
+                kind: None,
             }],
             inputs: vec![0],
             outputs: vec![2],
@@ -868,21 +1093,34 @@ mod tests {
                 .map(|op| {
                     let inputs = Some(fbb.create_vector(&op.inputs));
                     let outputs = Some(fbb.create_vector(&op.outputs));
-                    let options = op.calls.map(|subgraph| {
-                        fb::CallOptions::create(&mut fbb, &fb::CallOptionsArgs { subgraph })
-                            .as_union_value()
+                    let call = op.calls.map(|subgraph| {
+                        let o =
+                            fb::CallOptions::create(&mut fbb, &fb::CallOptionsArgs { subgraph });
+                        (fb::BuiltinOptions::CallOptions, o.as_union_value())
                     });
+                    let conv = op.conv.map(|(stride, dilation)| {
+                        let args = fb::Conv2DOptionsArgs {
+                            stride_w: stride,
+                            stride_h: stride,
+                            dilation_w_factor: dilation,
+                            dilation_h_factor: dilation,
+                            ..Default::default()
+                        };
+                        let o = fb::Conv2DOptions::create(&mut fbb, &args);
+                        (fb::BuiltinOptions::Conv2DOptions, o.as_union_value())
+                    });
+                    let (kind, options) = match call.or(conv) {
+                        Some((kind, table)) => (kind, Some(table)),
+                        None => (fb::BuiltinOptions::NONE, None),
+                    };
+                    let kind = op.kind.map_or(kind, fb::BuiltinOptions);
                     fb::Operator::create(
                         &mut fbb,
                         &fb::OperatorArgs {
                             opcode_index: op.opcode,
                             inputs,
                             outputs,
-                            builtin_options_type: if options.is_some() {
-                                fb::BuiltinOptions::CallOptions
-                            } else {
-                                fb::BuiltinOptions::NONE
-                            },
+                            builtin_options_type: kind,
                             builtin_options: options,
                             ..Default::default()
                         },
@@ -1160,8 +1398,9 @@ mod tests {
             &refused(|s| s.ops[0].outputs = vec![-7]),
             "output tensor -7",
         );
-        // -1 marks an optional input.
+        // -1 marks an optional input (of an operator without a known arity here).
         let mut s = spec();
+        s.builtin_codes[0].0 = fb::BuiltinOperator::SELECT_V2.0;
         s.ops[0].inputs = vec![0, -1];
         assert_eq!(verify_model(&build(&s)), Ok(()));
     }
@@ -1203,6 +1442,80 @@ mod tests {
         says(
             &refused(|s| s.inputs = vec![1]),
             "input tensor 1 of subgraph 0 is a constant",
+        );
+    }
+
+    #[test]
+    fn convolutions_need_their_options_with_strides_of_at_least_one() {
+        let conv = |s: &mut Spec| {
+            s.builtin_codes[0].0 = fb::BuiltinOperator::CONV_2D.0;
+            s.ops[0].inputs = vec![0, 1, -1];
+        };
+        let mut s = spec();
+        conv(&mut s);
+        s.ops[0].conv = Some((2, 1));
+        assert_eq!(verify_model(&build(&s)), Ok(()));
+        // Seen with the TFLite 2.6 runtime: a damaged options kind left a depthwise
+        // convolution without options, read as stride 0, and the kernel divided by it
+        // (SIGFPE).
+        says(
+            &refused(conv),
+            "operator 0 of subgraph 0: CONV_2D needs Conv2DOptions",
+        );
+        says(
+            &refused(|s| {
+                conv(s);
+                s.ops[0].conv = Some((0, 1));
+            }),
+            "strides and dilations [0, 0, 1, 1] must be at least 1",
+        );
+        says(
+            &refused(|s| {
+                conv(s);
+                s.ops[0].conv = Some((1, 1));
+                s.ops[0].kind = Some(fb::BuiltinOptions::Pool2DOptions.0);
+            }),
+            "CONV_2D needs Conv2DOptions",
+        );
+        says(
+            &refused(|s| {
+                s.ops[0].conv = Some((1, 1));
+                s.ops[0].kind = Some(200);
+            }),
+            "options of unknown kind 200",
+        );
+    }
+
+    #[test]
+    fn operators_take_their_number_of_inputs_and_outputs() {
+        says(
+            &refused(|s| s.ops[0].inputs = vec![0]),
+            "ADD with 1 inputs and 1 outputs",
+        );
+        says(
+            &refused(|s| s.ops[0].outputs = vec![2, 2]),
+            "ADD with 2 inputs and 2 outputs",
+        );
+        says(
+            &refused(|s| s.ops[0].inputs = vec![-1, 1]),
+            "ADD without its input 0",
+        );
+        // A convolution keeps its bias slot, empty (-1) or not.
+        let conv = |s: &mut Spec| {
+            s.builtin_codes[0].0 = fb::BuiltinOperator::CONV_2D.0;
+            s.ops[0].conv = Some((1, 1));
+        };
+        let mut s = spec();
+        conv(&mut s);
+        s.ops[0].inputs = vec![0, 1, -1];
+        assert_eq!(verify_model(&build(&s)), Ok(()));
+        says(&refused(conv), "CONV_2D with 2 inputs and 1 outputs");
+        says(
+            &refused(|s| {
+                conv(s);
+                s.ops[0].inputs = vec![0, -1, -1];
+            }),
+            "CONV_2D without its input 1",
         );
     }
 
