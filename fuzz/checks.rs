@@ -16,8 +16,11 @@ use lesionscan::{
     ModelCard, PixelFormat, Plane, Rotation, TargetSize,
 };
 
+/// A check: arbitrary bytes in, a panic only when the library breaks a promise.
+pub type Check = fn(&[u8]);
+
 /// Every target, by the name cargo-fuzz and the corpus folders use.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Check)] = &[
     ("decode_image", decode_image),
     ("camera_frame", camera_frame),
     ("model_card", model_card),

@@ -532,18 +532,20 @@ impl Classifier {
         let output = outputs
             .get(self.layout.output)
             .ok_or_else(|| Error::engine("the model returned no output"))?;
+        // The count first: scores for the wrong number of classes are not judged as a
+        // distribution.
+        if output.len() != self.card.classes.len() {
+            return Err(Error::engine(format!(
+                "the model returned {} scores; its card names {} classes",
+                output.len(),
+                self.card.classes.len()
+            )));
+        }
         let probabilities = scores::probabilities(
             output,
             &self.outputs[self.layout.output],
             self.card.output.kind,
         )?;
-        if probabilities.len() != self.card.classes.len() {
-            return Err(Error::engine(format!(
-                "the model returned {} scores; its card names {} classes",
-                probabilities.len(),
-                self.card.classes.len()
-            )));
-        }
         let done = Instant::now();
         Ok(Inference {
             probabilities,

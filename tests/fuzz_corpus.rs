@@ -1,7 +1,8 @@
 //! Replays the committed fuzz corpora through the checks the fuzz targets run
 //! (fuzz/checks.rs), on stable Rust and in `cargo test`: every input a fuzzer kept for its
-//! coverage (`fuzz/corpus-min/<target>/`, minimised with `cargo fuzz cmin`) and every
-//! input that once broke a promise (`fuzz/regressions/<target>/`).
+//! coverage (`fuzz/corpus-min/<target>/`, minimised with `cargo fuzz cmin`), every
+//! input that once broke a promise (`fuzz/regressions/<target>/`) and the seeds the
+//! fuzzer starts from (`fuzz/seeds/<target>/`).
 
 use std::path::{Path, PathBuf};
 
@@ -28,12 +29,12 @@ fn replay(target: &str) -> usize {
         .map(|(_, check)| *check)
         .unwrap_or_else(|| panic!("no check named {target}"));
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
-    let corpus = files(&root.join("corpus-min").join(target));
-    assert!(!corpus.is_empty(), "fuzz/corpus-min/{target} is empty");
-    let inputs: Vec<PathBuf> = corpus
+    let inputs: Vec<PathBuf> = files(&root.join("corpus-min").join(target))
         .into_iter()
         .chain(files(&root.join("regressions").join(target)))
+        .chain(files(&root.join("seeds").join(target)))
         .collect();
+    assert!(!inputs.is_empty(), "nothing to replay for {target}");
     let mut failures = Vec::new();
     for path in &inputs {
         let data = std::fs::read(path).expect("read");

@@ -138,6 +138,9 @@ fn classify(classifier: &Classifier, input: &Input) -> lesionscan::Result<Classi
     }
 }
 
+/// A classification's fingerprint, or its error as text.
+type Outcome = Result<Vec<(String, u32)>, String>;
+
 /// A result reduced to what must be identical: codes and exact probability bits.
 fn fingerprint(result: &Classification) -> Vec<(String, u32)> {
     let mut print: Vec<(String, u32)> = result
@@ -288,7 +291,7 @@ pub fn run(classifier: &Classifier, repo: &Path, config: SoakConfig) -> SoakRepo
     let cases = cases(repo);
     // Baselines: each good input classified once, alone. (The damaged JPEG may also be
     // refused; then it must be refused every time.)
-    let mut baselines: Vec<Option<Result<Vec<(String, u32)>, String>>> = vec![None; 5];
+    let mut baselines: Vec<Option<Outcome>> = vec![None; 5];
     for case in &cases {
         if let Expect::Same(index) = case.expect {
             baselines[index] = Some(

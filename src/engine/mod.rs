@@ -35,6 +35,35 @@ pub use self::types::{
     Accelerator, DType, Engine, EngineOptions, Quantization, Session, TensorData, TensorInfo,
 };
 
+/// Checks model bytes the way every engine does before its runtime parses them: the TFLite
+/// file identifier, TFLite's flatbuffer verifier, then what the flatbuffer says (tensor
+/// ranks, shapes and sizes, buffer ranges, operator, opcode and subgraph indices, operator
+/// options and input counts). Loading a model runs this anyway; an app that downloads
+/// model updates can also call it before it keeps a file. It neither loads nor runs the
+/// model: bytes that pass may still fail to load (for example an operator the runtime
+/// lacks), as a typed error.
+///
+/// # Examples
+/// ```
+/// use lesionscan::{engine::check_model, Error};
+///
+/// let model = std::fs::read("tests/data/mobilenet_tiny_int8.tflite")?;
+/// check_model(&model)?;
+///
+/// let mut damaged = model.clone();
+/// damaged.truncate(model.len() / 2);
+/// assert!(matches!(check_model(&damaged), Err(Error::InvalidModel { .. })));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+/// [`Error::InvalidModel`](crate::Error::InvalidModel) with the first problem found (the
+/// flatbuffer field, or the subgraph, tensor or operator and what is wrong with it);
+/// [`Error::Unsupported`](crate::Error::Unsupported) for sparse tensors.
+pub fn check_model(bytes: &[u8]) -> crate::Result<()> {
+    policy::check_model_header(bytes)
+}
+
 /// The engine of this build: LiteRT (`LiteRtEngine`) wherever `litert-sys` builds, and
 /// on iOS, where it does not, the classic TFLite C API (`TfLiteCEngine`).
 ///

@@ -526,7 +526,7 @@ impl<'a> Checker<'a> {
             for (what, list, optional) in lists {
                 for index in list.iter().flat_map(|v| v.iter()) {
                     let in_range = (0..tensors as i64).contains(&i64::from(index));
-                    if !in_range && !(optional && index == -1) {
+                    if !(in_range || optional && index == -1) {
                         return Err(Error::model(format!(
                             "{} has {what} tensor {index}; the subgraph has {tensors}",
                             here()

@@ -9,6 +9,7 @@
 #[allow(
     clippy::all,
     clippy::pedantic,
+    clippy::unwrap_used,
     missing_docs,
     unreachable_pub,
     unsafe_op_in_unsafe_fn,
