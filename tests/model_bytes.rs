@@ -110,11 +110,13 @@ const CRASHERS: &[(&str, Damage, &str)] = &[
     ),
     // [SIGABRT] likewise, 4 became 114.
     ("seed 1 try 3840", &[(241184, 4, 114)], "rank 114"),
-    // [SIGSEGV in LiteRtCreateModelFromBuffer] an operator's opcode index far past the table.
+    // [SIGSEGV in LiteRtCreateModelFromBuffer] an operator's opcode index far past the
+    // table ("uses operator code"); the same damage also gave tensor 43 an impossible zero
+    // point, which the verifier checks first.
     (
         "seed 1 try 749",
         &[(254763, 58, 201), (240847, 0, 23), (223971, 0, 129)],
-        "uses operator code",
+        "tensor 43 of subgraph 0 has zero point",
     ),
     // [SIGSEGV in LiteRtCreateModelFromBuffer] an operator's vtable offset moved onto an
     // empty vtable: the operator has no input or output list at all.
@@ -131,7 +133,9 @@ const CRASHERS: &[(&str, Damage, &str)] = &[
             (222165, 249, 78),
             (240875, 0, 177),
         ],
-        "the input list of operator 29",
+        // The missing input list of operator 29 crashed LiteRT; the same damage gave tensor
+        // 11 an impossible zero point, which the verifier checks first.
+        "tensor 11 of subgraph 0 has zero point",
     ),
     (
         "seed 2 try 17739",
@@ -162,6 +166,21 @@ fn damages_that_killed_the_process_are_invalid_models_and_the_process_lives_on()
     let original = read(&repo("tests/data/mobilenet_tiny_int8.tflite"));
     let card = card_without_checksum("tests/data/mobilenet_tiny_int8.json");
     let options = ClassifierOptions::default().with_accelerator(Accelerator::Cpu);
+    // A classifier loaded before the damaged models, and its answer then.
+    let picture = read(&repo("tests/data/jpeg/crop_baseline_444.jpg"));
+    let before_classifier =
+        Classifier::from_bytes(&original, &card, options.clone()).expect("loads");
+    let answer = |classifier: &Classifier| -> Vec<u32> {
+        let result = classifier
+            .classify_image(&picture, &ImageOptions::default(), None)
+            .expect("classifies");
+        result
+            .categories
+            .iter()
+            .map(|c| c.probability.to_bits())
+            .collect()
+    };
+    let before = answer(&before_classifier);
     for (name, damage, reason) in CRASHERS {
         let mut bytes = original.clone();
         for &(offset, before, after) in *damage {
@@ -210,26 +229,67 @@ fn damages_that_killed_the_process_are_invalid_models_and_the_process_lives_on()
         }
         other => panic!("expected an invalid model, got {other:?}"),
     }
-    // The process, and LiteRT inside it, still load and run the undamaged model.
+    // The classifier loaded before gives the same answer bit for bit, and the process
+    // (LiteRT inside it) still loads and runs the undamaged model.
+    assert_eq!(answer(&before_classifier), before);
     let classifier = Classifier::from_bytes(&original, &card, options).expect("loads");
-    let picture = read(&repo("tests/data/jpeg/crop_baseline_444.jpg"));
-    assert!(classifier
-        .classify_image(&picture, &ImageOptions::default(), None)
-        .is_ok());
+    assert_eq!(answer(&classifier), before);
+}
+
+#[test]
+fn a_damaged_output_zero_point_is_an_invalid_model() {
+    // Found by the model_bytes fuzz target in the uint8 fixture's output tensor (the only
+    // change among its 25 that matters): zero point 0 became 0x1cff_ffff_ffff_ffff, and
+    // LiteRT died compiling the model [SIGSEGV in LiteRtCreateCompiledModel]. A smaller
+    // damage there (byte 224701: 37 << 40) loaded and gave a malignant probability over
+    // 100 %. Both are refused at load now.
+    let original = read(&repo("tests/data/mobilenet_tiny_uint8.tflite"));
+    let card = card_without_checksum("tests/data/mobilenet_tiny_uint8.json");
+    for damage in [
+        &[
+            (224696, 0xff),
+            (224697, 0xff),
+            (224698, 0xff),
+            (224699, 0xff),
+            (224700, 0xff),
+            (224701, 0xff),
+            (224702, 0xff),
+            (224703, 0x1c),
+        ][..],
+        &[(224701, 37)][..],
+    ] {
+        let mut bytes = original.clone();
+        for &(offset, after) in damage {
+            assert_eq!(
+                bytes[offset], 0,
+                "the fixture changed; find the damage again"
+            );
+            bytes[offset] = after;
+        }
+        match Classifier::from_bytes(&bytes, &card, ClassifierOptions::default()) {
+            Err(err @ Error::InvalidModel { .. }) => assert!(
+                err.to_string()
+                    .contains("outside 0..=255 for its element type UINT8"),
+                "{err}"
+            ),
+            other => panic!("expected an invalid model, got {other:?}"),
+        }
+    }
 }
 
 #[test]
 fn a_damaged_output_scale_is_an_error_not_a_probability_over_one() {
-    // Found by the model_bytes fuzz target: one byte of the uint8 fixture's output
-    // quantisation scale changed, the model still loaded, and the "probabilities" it gave
-    // made a malignant probability over 100 %. Now the scores are checked as a
-    // distribution and the classification is refused.
+    // The output's zero point 0 (bytes 224696..224704, i64) made 200: in range for uint8,
+    // so a valid model by every rule of the format, but its "probabilities" would show a
+    // malignant probability far over 100 %. The scores are checked as a distribution and
+    // the classification is refused.
     let mut bytes = read(&repo("tests/data/mobilenet_tiny_uint8.tflite"));
     assert_eq!(
-        bytes[224701], 0,
-        "the fixture changed; find the damage again"
+        bytes[224696..224704],
+        0i64.to_le_bytes(),
+        "the fixture changed; find the zero point again"
     );
-    bytes[224701] = 37;
+    bytes[224696] = 200;
     let card = card_without_checksum("tests/data/mobilenet_tiny_uint8.json");
     let classifier = Classifier::from_bytes(&bytes, &card, ClassifierOptions::default())
         .expect("the damage leaves a loadable model");
@@ -242,6 +302,16 @@ fn a_damaged_output_scale_is_an_error_not_a_probability_over_one() {
             && err.to_string().contains("are not probabilities"),
         "{err}"
     );
+    // The classifier is not poisoned by the error: asked again, it answers the same way,
+    // and a bad picture still gets its own error.
+    let again = classifier
+        .classify_image(&picture, &ImageOptions::default(), None)
+        .expect_err("refused again");
+    assert_eq!(again.to_string(), err.to_string());
+    assert!(matches!(
+        classifier.classify_image(b"not a picture", &ImageOptions::default(), None),
+        Err(Error::InvalidImage { .. })
+    ));
 }
 
 /// A small deterministic generator (xorshift64*), so the sweep below is the same on

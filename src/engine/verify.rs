@@ -88,6 +88,19 @@ fn element_bytes(dtype: fb::TensorType) -> Option<u64> {
     })
 }
 
+/// The zero points a quantised tensor of `dtype` can have: its integer type's range, and
+/// for other types what fits the runtime's 32-bit zero point.
+fn zero_point_range(dtype: fb::TensorType) -> std::ops::RangeInclusive<i64> {
+    match dtype {
+        fb::TensorType::UINT8 => 0..=255,
+        fb::TensorType::INT8 => -128..=127,
+        fb::TensorType::INT4 => -8..=7,
+        fb::TensorType::INT16 => -32768..=32767,
+        fb::TensorType::UINT16 => 0..=65535,
+        _ => i64::from(i32::MIN)..=i64::from(i32::MAX),
+    }
+}
+
 /// A part the TFLite converter always writes (an empty list where there is nothing to
 /// list): runtimes read it without asking whether it is there.
 fn present<T>(part: Option<T>, what: impl FnOnce() -> String) -> Result<T> {
@@ -433,6 +446,26 @@ impl<'a> Checker<'a> {
         if scales != zero_points {
             return Err(Error::model(format!(
                 "{} has {scales} quantisation scales but {zero_points} zero points",
+                name()
+            )));
+        }
+        let dtype = tensor.type_();
+        let range = zero_point_range(dtype);
+        if let Some(zp) = q
+            .zero_point()
+            .and_then(|v| v.iter().find(|zp| !range.contains(zp)))
+        {
+            // Seen with LiteRT: a uint8 output's zero point of 0x1cff_ffff_ffff_ffff killed
+            // the process while compiling the model (SIGSEGV).
+            return Err(Error::model(format!(
+                "{} has zero point {zp}, outside {range:?} for its element type {}",
+                name(),
+                dtype.variant_name().unwrap_or("?")
+            )));
+        }
+        if let Some(scale) = q.scale().and_then(|v| v.iter().find(|s| !s.is_finite())) {
+            return Err(Error::model(format!(
+                "{} has quantisation scale {scale}",
                 name()
             )));
         }
@@ -1376,6 +1409,42 @@ mod tests {
             &refused(|s| s.tensors[2].quantization = Some((vec![0.5; 2], vec![0; 2], 7))),
             "along dimension 7",
         );
+    }
+
+    #[test]
+    fn zero_points_fit_the_element_type_and_scales_are_finite() {
+        let quantised = |s: &mut Spec, dtype: fb::TensorType, zero: i64| {
+            s.tensors[2].dtype = dtype;
+            s.tensors[2].quantization = Some((vec![0.5], vec![zero], 0));
+        };
+        for (dtype, ok, bad) in [
+            (fb::TensorType::UINT8, 255, 256),
+            (fb::TensorType::UINT8, 0, -1),
+            (fb::TensorType::INT8, -128, -129),
+            (fb::TensorType::INT8, 127, 128),
+            (fb::TensorType::INT16, 0, 40_000),
+            (fb::TensorType::FLOAT32, 0, 1 << 40),
+        ] {
+            let mut s = spec();
+            quantised(&mut s, dtype, ok);
+            assert_eq!(verify_model(&build(&s)), Ok(()), "{dtype:?} {ok}");
+            says(
+                &refused(|s| quantised(s, dtype, bad)),
+                &format!("tensor 2 of subgraph 0 has zero point {bad}, outside"),
+            );
+        }
+        // Found by the model_bytes fuzz target: this zero point on a uint8 output killed
+        // LiteRT while it compiled the model.
+        says(
+            &refused(|s| quantised(s, fb::TensorType::UINT8, 0x1cff_ffff_ffff_ffff)),
+            "outside 0..=255 for its element type UINT8",
+        );
+        for scale in [f32::NAN, f32::INFINITY] {
+            says(
+                &refused(|s| s.tensors[2].quantization = Some((vec![scale], vec![0], 0))),
+                "has quantisation scale",
+            );
+        }
     }
 
     #[test]
