@@ -144,10 +144,12 @@ pub(super) fn read_header(bytes: &[u8]) -> Result<Header> {
                 // Entropy-coded data: runs until an FF that is neither a stuffed zero nor
                 // a restart marker.
                 loop {
-                    match bytes.get(i..i + 2) {
+                    let rest = bytes.get(i..).unwrap_or_default();
+                    i += memchr::memchr(0xFF, rest).ok_or_else(truncated)?;
+                    match bytes.get(i + 1) {
                         None => return Err(truncated()),
-                        Some(&[0xFF, next]) if next != 0 && !(0xD0..=0xD7).contains(&next) => break,
-                        Some(_) => i += 1,
+                        Some(&next) if next == 0 || (0xD0..=0xD7).contains(&next) => i += 2,
+                        Some(_) => break,
                     }
                 }
             }
