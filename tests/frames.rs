@@ -405,7 +405,7 @@ fn rgba_bytes(
 }
 
 #[test]
-fn rgba_and_bgra_with_padded_rows_match_the_rgb_picture_exactly() {
+fn rgba_and_bgra_with_padded_rows_match_the_rgb_picture_within_fixed_point_rounding() {
     for (w, h) in [(64, 48), (33, 21), (1, 1), (5, 2)] {
         let img = Yuv::synthetic(w, h).to_rgb();
         for bgra in [false, true] {
@@ -430,7 +430,9 @@ fn rgba_and_bgra_with_padded_rows_match_the_rgb_picture_exactly() {
                         prepare_frame(&f, o, t).unwrap()
                     })
                 });
-                assert!(worst < 1e-3, "{format:?} {w}x{h}: {worst}");
+                // Same pixels; frames weigh rows with weights rounded to 2^-14 (the encoded
+                // path keeps them in f32), which moves an output by hundredths of a level.
+                assert!(worst < 0.05, "{format:?} {w}x{h}: {worst}");
             }
         }
     }

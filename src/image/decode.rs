@@ -10,7 +10,6 @@ use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits, RgbIma
 
 use super::jpeg;
 use super::orientation::Transform;
-use super::resample::Source;
 use super::types::{MAX_ALLOC, MAX_SIDE};
 use crate::error::{Error, Result};
 
@@ -135,28 +134,6 @@ fn check_complete(format: ImageFormat, bytes: &[u8]) -> Result<()> {
             }
         }
         _ => Ok(()),
-    }
-}
-
-impl Source for RgbImage {
-    fn width(&self) -> usize {
-        RgbImage::width(self) as usize
-    }
-
-    fn height(&self) -> usize {
-        RgbImage::height(self) as usize
-    }
-
-    fn load_row(&self, y: usize, x0: usize, x1: usize, out: &mut [f32]) -> Result<()> {
-        let stride = self.width() as usize * 3;
-        let row = y
-            .checked_mul(stride)
-            .and_then(|start| self.as_raw().get(start + x0 * 3..start + x1 * 3))
-            .ok_or_else(|| Error::image("row outside the picture"))?;
-        for (o, &b) in out.iter_mut().zip(row) {
-            *o = f32::from(b);
-        }
-        Ok(())
     }
 }
 

@@ -2,8 +2,10 @@
 //! with arbitrary row and pixel strides.
 
 use super::orientation::Transform;
-use super::resample::{Plan, Source};
+use super::resample::Plan;
+use super::samples::{Precision, Samples};
 use super::types::{PreparedImage, Roi, Rotation, TargetSize};
+use super::yuv::{self, Chroma, YuvRange};
 use crate::error::{Error, Result};
 
 /// Largest accepted frame width or height, in pixels.
@@ -138,21 +140,6 @@ impl<'a> Channel<'a> {
         }
         Ok(())
     }
-
-    /// Bytes of row `y` from sample `x0` up to and including sample `x_last`.
-    fn row(&self, y: usize, x0: usize, x_last: usize, sample_bytes: usize) -> Result<&'a [u8]> {
-        let start = y
-            .checked_mul(self.row_stride)
-            .and_then(|b| b.checked_add(self.base))
-            .and_then(|b| b.checked_add(x0.checked_mul(self.pixel_stride)?));
-        let len = (x_last - x0)
-            .checked_mul(self.pixel_stride)
-            .and_then(|b| b.checked_add(sample_bytes));
-        start
-            .zip(len)
-            .and_then(|(s, l)| self.bytes.get(s..s.checked_add(l)?))
-            .ok_or_else(|| Error::frame("row outside its plane"))
-    }
 }
 
 /// A validated frame, ready to hand out RGB rows.
@@ -170,15 +157,6 @@ enum Layout<'a> {
         v: Channel<'a>,
         range: YuvRange,
     },
-}
-
-/// The value range of YUV samples.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum YuvRange {
-    /// 0..=255 for luma and chroma (JFIF).
-    Full,
-    /// BT.601 video range: luma 16..=235, chroma 16..=240.
-    Video,
 }
 
 impl Frame<'_> {
@@ -291,13 +269,6 @@ impl Frame<'_> {
     }
 }
 
-/// A validated frame as a resampling source.
-struct FrameSource<'a> {
-    width: usize,
-    height: usize,
-    layout: Layout<'a>,
-}
-
 /// Resamples `frame` (validated here again) seen through `rotation` to `target`.
 pub(super) fn prepare(
     frame: &Frame<'_>,
@@ -305,97 +276,46 @@ pub(super) fn prepare(
     roi: Option<Roi>,
     target: TargetSize,
 ) -> Result<PreparedImage> {
-    let source = FrameSource {
-        width: frame.width as usize,
-        height: frame.height as usize,
-        layout: frame.layout()?,
-    };
-    let plan = Plan::new(
-        (source.width, source.height),
-        Transform::from(rotation),
-        roi,
-        target,
-    )?;
-    plan.resample(&source, 8)
-}
-
-/// The chroma part of BT.601 full-range (JFIF) YUV to RGB: what to add to Y for R, G
-/// and B (`R = Y + 1.402 (V - 128)`, `G = Y - 0.344136 (U - 128) - 0.714136 (V - 128)`,
-/// `B = Y + 1.772 (U - 128)`; the caller clamps to 0..=255). Video-range chroma is
-/// expanded to full range first.
-#[inline]
-fn chroma_terms(u: u8, v: u8, range: YuvRange) -> (f32, f32, f32) {
-    let (mut u, mut v) = (f32::from(u) - 128.0, f32::from(v) - 128.0);
-    if range == YuvRange::Video {
-        u *= 255.0 / 224.0;
-        v *= 255.0 / 224.0;
-    }
-    (1.402 * v, -0.344_136 * u - 0.714_136 * v, 1.772 * u)
-}
-
-/// A luma sample on the full 0..=255 scale.
-#[inline]
-fn full_range_luma(y: u8, range: YuvRange) -> f32 {
-    match range {
-        YuvRange::Full => f32::from(y),
-        YuvRange::Video => (f32::from(y) - 16.0) * (255.0 / 219.0),
-    }
-}
-
-impl Source for FrameSource<'_> {
-    fn width(&self) -> usize {
-        self.width
-    }
-
-    fn height(&self) -> usize {
-        self.height
-    }
-
-    fn load_row(&self, row: usize, x0: usize, x1: usize, out: &mut [f32]) -> Result<()> {
-        if row >= self.height || x1 > self.width || x0 >= x1 || out.len() != (x1 - x0) * 3 {
-            return Err(Error::frame("row request outside the frame"));
+    let (width, height) = (frame.width as usize, frame.height as usize);
+    let plan = Plan::new((width, height), Transform::from(rotation), roi, target)?;
+    fn samples<'a>(c: &Channel<'a>, width: usize, height: usize) -> Samples<'a> {
+        Samples {
+            bytes: c.bytes,
+            base: c.base,
+            row_stride: c.row_stride,
+            step: c.pixel_stride,
+            width,
+            height,
         }
-        match self.layout {
-            Layout::Packed { pixels, order } => {
-                let bytes = pixels.row(row, x0, x1 - 1, 4)?;
-                for (o, px) in out
-                    .chunks_exact_mut(3)
-                    .zip(bytes.chunks(pixels.pixel_stride))
-                {
-                    if let [a, b, c, d, ..] = *px {
-                        let quad = [a, b, c, d];
-                        o[0] = f32::from(quad[order[0]]);
-                        o[1] = f32::from(quad[order[1]]);
-                        o[2] = f32::from(quad[order[2]]);
-                    }
-                }
-            }
-            Layout::Yuv { y, u, v, range } => {
-                let luma = y.row(row, x0, x1 - 1, 1)?;
-                let (c0, c_last) = (x0 / 2, (x1 - 1) / 2);
-                let us = u.row(row / 2, c0, c_last, 1)?;
-                let vs = v.row(row / 2, c0, c_last, 1)?;
-                let (up, vp) = (u.pixel_stride, v.pixel_stride);
-                let lumas = luma.iter().step_by(y.pixel_stride);
-                let chroma = us.iter().step_by(up).zip(vs.iter().step_by(vp));
-                // Luma column x uses chroma column x / 2: when x0 is odd, the first
-                // chroma sample serves one pixel, then each serves two.
-                let mut pixels = out.chunks_exact_mut(3).zip(lumas);
-                let mut first = true;
-                for (&cu, &cv) in chroma {
-                    let (r, g, b) = chroma_terms(cu, cv, range);
-                    let serves = if first && x0 % 2 == 1 { 1 } else { 2 };
-                    first = false;
-                    for (o, &l) in pixels.by_ref().take(serves) {
-                        let l = full_range_luma(l, range);
-                        o[0] = (l + r).clamp(0.0, 255.0);
-                        o[1] = (l + g).clamp(0.0, 255.0);
-                        o[2] = (l + b).clamp(0.0, 255.0);
-                    }
-                }
-            }
+    }
+    match frame.layout()? {
+        Layout::Packed { pixels, order } => {
+            plan.resample_rgb(&samples(&pixels, width, height), order, 8, Precision::Fixed)
         }
-        Ok(())
+        Layout::Yuv { y, u, v, range } => {
+            let (cw, ch) = (width.div_ceil(2), height.div_ceil(2));
+            // U and V bytes side by side in one buffer (NV12, NV21, YUV_420_888 with pixel
+            // stride 2) are resampled in one pass.
+            let interleaved = std::ptr::eq(u.bytes, v.bytes)
+                && u.row_stride == v.row_stride
+                && u.pixel_stride == v.pixel_stride
+                && u.pixel_stride >= 2
+                && u.base.abs_diff(v.base) == 1;
+            let chroma = if interleaved {
+                let first = u.base.min(v.base);
+                Chroma::Interleaved {
+                    pairs: samples(&Channel { base: first, ..u }, cw, ch),
+                    u: u.base - first,
+                    v: v.base - first,
+                }
+            } else {
+                Chroma::Planar {
+                    u: samples(&u, cw, ch),
+                    v: samples(&v, cw, ch),
+                }
+            };
+            yuv::resample(&plan, &samples(&y, width, height), &chroma, range)
+        }
     }
 }
 

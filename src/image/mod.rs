@@ -16,7 +16,10 @@ mod frame;
 mod jpeg;
 mod orientation;
 mod resample;
+mod samples;
+mod taps;
 mod types;
+mod yuv;
 
 pub use frame::{Frame, PixelFormat, Plane};
 pub use types::{
@@ -25,6 +28,7 @@ pub use types::{
 
 use crate::error::Result;
 use resample::Plan;
+use samples::{Precision, Samples};
 
 /// Decodes an encoded picture, applies its EXIF orientation and `options`, and resamples
 /// it to `target` (and to its luma [`PreparedImage::detail`] copy, in the same pass).
@@ -101,7 +105,16 @@ pub fn prepare_encoded(
     })?;
     let transform = decoded.orientation.then(rotation);
     let plan = Plan::new(decoded.stored_size, transform, options.roi, target)?;
-    plan.resample(&decoded.rgb, decoded.numerator)
+    let (width, height) = (decoded.rgb.width() as usize, decoded.rgb.height() as usize);
+    let samples = Samples {
+        bytes: decoded.rgb.as_raw(),
+        base: 0,
+        row_stride: width * 3,
+        step: 3,
+        width,
+        height,
+    };
+    plan.resample_rgb(&samples, [0, 1, 2], decoded.numerator, Precision::Float)
 }
 
 /// Converts a camera frame (BT.601 full range for YUV) straight to `target`, honouring
