@@ -127,10 +127,7 @@ impl Samples<'_> {
         let mut out = vec![0.0f32; out_h * out_w * values];
         // Whole pixels (the last one may end early in memory).
         let mut sums = vec![0.0f32; pixels * self.step];
-        let mut fixed = match precision {
-            Precision::Fixed => vec![0i32; len],
-            Precision::Float => Vec::new(),
-        };
+        let mut pairs = Vec::new();
         // Four output rows at a time. Each row's sums become one contiguous row per output
         // value (`rows4[g][k]`); 4x4 transposes then put the four rows side by side
         // (`quads[k][x]` holds value `k` of pixel `x` for the four rows), with room for
@@ -159,7 +156,7 @@ impl Samples<'_> {
                     Precision::Float => weigh_rows_float(first, weights, &row, target)?,
                     Precision::Fixed => {
                         quantise(weights, &mut fixed_weights);
-                        weigh_rows_fixed(first, &fixed_weights, &row, &mut fixed, target)?;
+                        weigh_rows_fixed(first, &fixed_weights, &row, &mut pairs, target)?;
                     }
                 }
                 let step = self.step;
@@ -270,97 +267,72 @@ fn quantise(weights: &[f32], out: &mut Vec<i16>) {
 /// `sums[i] = sum over k of weights[k] * byte i of row(first + k)`, in integers: two rows
 /// at a time, their bytes interleaved into 16-bit pairs and multiplied by the pair of
 /// weights with one multiply-add per 4 outputs (`pmaddwd` on x86, `smull` and `addp`
-/// on ARM). `scratch` (as long as `sums`) holds the integer sums between pairs; the last
-/// pair writes `sums` in `f32`.
+/// on ARM). Sixteen columns at a time go through every row, so the sums stay in
+/// registers and each byte is read once; they are written once, in `f32`. `pairs`
+/// is room for the rows of this output.
 fn weigh_rows_fixed<'b>(
     first: usize,
     weights: &[i16],
     row: &dyn Fn(usize) -> Result<&'b [u8]>,
-    scratch: &mut [i32],
+    pairs: &mut Vec<RowPair<'b>>,
     sums: &mut [f32],
 ) -> Result<()> {
-    let pairs = weights.len().div_ceil(2);
-    for pair in 0..pairs {
-        let k = 2 * pair;
-        let a = row(first + k)?;
+    pairs.clear();
+    for (k, w) in weights.chunks(2).enumerate() {
+        let a = row(first + 2 * k)?;
         // An odd last row is paired with itself at weight zero.
-        let (b, wb) = match weights.get(k + 1) {
-            Some(&w) => (row(first + k + 1)?, w),
-            None => (a, 0),
+        let (b, wb) = match w {
+            [_, wb] => (row(first + 2 * k + 1)?, *wb),
+            _ => (a, 0),
         };
-        let wa = weights[k];
-        match (pair == 0, pair + 1 == pairs) {
-            (true, true) => add_pair::<true, true>(a, b, wa, wb, scratch, sums),
-            (true, false) => add_pair::<true, false>(a, b, wa, wb, scratch, sums),
-            (false, true) => add_pair::<false, true>(a, b, wa, wb, scratch, sums),
-            (false, false) => add_pair::<false, false>(a, b, wa, wb, scratch, sums),
+        let wa = w[0];
+        pairs.push(RowPair {
+            a,
+            b,
+            weights: i16x8::new([wa, wb, wa, wb, wa, wb, wa, wb]),
+        });
+    }
+    let unit = 1.0 / FIXED_ONE as f32;
+    let whole = sums.len() / 16 * 16;
+    let (body, tail) = sums.split_at_mut(whole);
+    for (j, out) in body.chunks_exact_mut(16).enumerate() {
+        let at = 16 * j;
+        let mut acc = [i32x4::ZERO; 4];
+        for pair in pairs.iter() {
+            let (Some(xa), Some(xb)) = (pair.a.get(at..at + 16), pair.b.get(at..at + 16)) else {
+                continue;
+            };
+            let (xa, xb) = (load16(xa), load16(xb));
+            let (lo, hi) = (u8x16::unpack_low(xa, xb), u8x16::unpack_high(xa, xb));
+            let w = pair.weights;
+            acc[0] += i16x8::from_u8x16_low(lo).dot(w);
+            acc[1] += i16x8::from_u8x16_high(lo).dot(w);
+            acc[2] += i16x8::from_u8x16_low(hi).dot(w);
+            acc[3] += i16x8::from_u8x16_high(hi).dot(w);
+        }
+        for (o, a) in out.chunks_exact_mut(4).zip(acc) {
+            o.copy_from_slice(&(a.round_float() * f32x4::splat(unit)).to_array());
         }
     }
-    if pairs == 0 {
-        sums.fill(0.0);
+    for (i, s) in tail.iter_mut().enumerate() {
+        let x = whole + i;
+        let mut total = 0i32;
+        for pair in pairs.iter() {
+            let w = pair.weights.as_array_ref();
+            let (xa, xb) = (pair.a.get(x), pair.b.get(x));
+            total += i32::from(xa.copied().unwrap_or(0)) * i32::from(w[0])
+                + i32::from(xb.copied().unwrap_or(0)) * i32::from(w[1]);
+        }
+        *s = total as f32 * unit;
     }
     Ok(())
 }
 
-/// One pair of rows of [`weigh_rows_fixed`]: the first pair starts the sums, the last one
-/// converts them to `f32`.
-#[inline(always)]
-fn add_pair<const FIRST: bool, const LAST: bool>(
-    a: &[u8],
-    b: &[u8],
-    wa: i16,
-    wb: i16,
-    scratch: &mut [i32],
-    sums: &mut [f32],
-) {
-    let unit = 1.0 / FIXED_ONE as f32;
-    let pair = i16x8::new([wa, wb, wa, wb, wa, wb, wa, wb]);
-    let whole = scratch.len() / 16 * 16;
-    let blocks = scratch[..whole]
-        .chunks_exact_mut(16)
-        .zip(sums[..whole].chunks_exact_mut(16))
-        .zip(a.chunks_exact(16).zip(b.chunks_exact(16)));
-    for ((acc, out), (xa, xb)) in blocks {
-        // Fixed-size views: the four quarters are addressed without further checks.
-        let (Ok(acc), Ok(out)) = (
-            <&mut [i32; 16]>::try_from(acc),
-            <&mut [f32; 16]>::try_from(out),
-        ) else {
-            continue;
-        };
-        let (xa, xb) = (load16(xa), load16(xb));
-        let (lo, hi) = (u8x16::unpack_low(xa, xb), u8x16::unpack_high(xa, xb));
-        let parts = [
-            i16x8::from_u8x16_low(lo).dot(pair),
-            i16x8::from_u8x16_high(lo).dot(pair),
-            i16x8::from_u8x16_low(hi).dot(pair),
-            i16x8::from_u8x16_high(hi).dot(pair),
-        ];
-        for (i, part) in parts.into_iter().enumerate() {
-            let at = 4 * i;
-            let total = if FIRST {
-                part
-            } else {
-                i32x4::new([acc[at], acc[at + 1], acc[at + 2], acc[at + 3]]) + part
-            };
-            if LAST {
-                let f = (total.round_float() * f32x4::splat(unit)).to_array();
-                out[at..at + 4].copy_from_slice(&f);
-            } else {
-                acc[at..at + 4].copy_from_slice(total.as_array_ref());
-            }
-        }
-    }
-    let tail = scratch[whole..].iter_mut().zip(&mut sums[whole..]);
-    for ((acc, out), (&xa, &xb)) in tail.zip(a[whole..].iter().zip(&b[whole..])) {
-        let part = i32::from(xa) * i32::from(wa) + i32::from(xb) * i32::from(wb);
-        let total = if FIRST { part } else { *acc + part };
-        if LAST {
-            *out = total as f32 * unit;
-        } else {
-            *acc = total;
-        }
-    }
+/// Two rows of samples and their weights, interleaved as the multiply-add wants them.
+struct RowPair<'b> {
+    a: &'b [u8],
+    b: &'b [u8],
+    weights: i16x8,
 }
 
 fn load16(bytes: &[u8]) -> u8x16 {
