@@ -72,7 +72,10 @@ HAM10000; MobileNet won), made reproducible and corrected where it leaked:
                    that the per-epoch validation (inference mode) follows the weights in a
                    short run. After training, BN moving mean/variance are re-estimated as the plain
                    average over --bn-recalibration-images unaugmented training pictures
-                   (0: keep Keras' moving averages); Keras metrics before and after are
+                   (0: keep Keras' moving averages), and kept only when validation balanced
+                   accuracy does not drop (unaugmented, naturally distributed pictures can
+                   have other statistics than sampled, augmented batches); Keras metrics
+                   before and after are
                    reported (on validation).
   * export         full-integer int8 (int8 input and output), calibrated on
                    --calibration-images training images (no augmentation).
@@ -860,11 +863,21 @@ def main(argv=None):
     cal_pick = rng.permutation(len(train))[:n_cal]
 
     m_keras_moving = None
+    bn_kept = "Keras moving averages"
     if n_bn:
         m_keras_moving = metrics(y_val, keras_predict(x_val))
         print_metrics("validation, float Keras, BatchNorm moving averages", m_keras_moving)
+        moving = model.get_weights()
         n_layers = recalibrate_batchnorm(model, x_train[bn_pick], bs)
-        print(f"BatchNorm statistics of {n_layers} layers re-estimated on {n_bn} training images")
+        m_recal = metrics(y_val, keras_predict(x_val))
+        print(f"BatchNorm statistics of {n_layers} layers re-estimated on {n_bn} training images: validation "
+              f"balanced accuracy {pct(m_keras_moving['balanced_accuracy'])} -> {pct(m_recal['balanced_accuracy'])}")
+        if m_recal["balanced_accuracy"] < m_keras_moving["balanced_accuracy"]:
+            model.set_weights(moving)
+            print("  lower on validation: the moving averages are kept")
+        else:
+            bn_kept = f"statistics re-estimated on {n_bn} unaugmented training images after training"
+    model.save_weights(os.path.join(args.out, "keras.weights.h5"))
     keras_val = keras_predict(x_val)
     keras_test = keras_predict(x_test) if test else None
     calib = x_train[cal_pick].astype(np.float32) / 255.0
@@ -965,8 +978,7 @@ def main(argv=None):
             "kept_epoch": kept,
             "kept_by": f"best {args.monitor}" if args.keep == "best" else "last epoch",
             "training_seconds": round(train_seconds),
-            "batchnorm": f"statistics re-estimated on {n_bn} unaugmented training images after training"
-                         if n_bn else "Keras moving averages",
+            "batchnorm": bn_kept,
             "optimizer": f"Adam lr {args.lr:g}, batch {args.batch_size}, ReduceLROnPlateau(val_loss)",
             "quantisation": f"full-integer int8 input and output, calibrated on {n_cal} training images; "
                             f"input scale {in_q[0]:.6g} zero point {in_q[1]}",
@@ -1013,6 +1025,7 @@ def main(argv=None):
         "stopped_by_time_budget": end.stopped_by_budget,
         "kept_epoch": kept,
         "batchnorm_recalibration_images": n_bn,
+        "batchnorm_kept": bn_kept,
         "metrics_keras_validation_before_bn_recalibration": m_keras_moving,
         "results": results,
         "int8_bytes": len(tflite),
