@@ -5,7 +5,8 @@ The card gets, unchanged otherwise:
   * the default model's "quality" section (the picture-quality thresholds calibrated in
     models/QUALITY.md judge the photo, not the model, so every LesionScan model card
     carries the same ones);
-  * provenance "shipped": which run it came from and why it was chosen (--why).
+  * provenance "shipped": which run it came from and why it was chosen (--why), and
+    "distillation_teacher" (--teacher) when given.
 
 The model file is copied byte for byte; the card's sha256 is checked against it.
 
@@ -32,6 +33,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--run", required=True, help="a train.py --out folder")
     p.add_argument("--why", required=True, help="why this run is the one shipped")
+    p.add_argument("--teacher", default=None, help="what the distillation teacher was (for the card)")
     args = p.parse_args(argv)
     cards = [c for c in glob.glob(os.path.join(args.run, "*.json")) if os.path.basename(c) not in
              ("history.json", "report.json")]
@@ -50,6 +52,8 @@ def main(argv=None) -> int:
         default_card = json.load(f)
     if "quality" in default_card:
         card["quality"] = default_card["quality"]
+    if args.teacher:
+        card["provenance"]["distillation_teacher"] = args.teacher
     card["provenance"]["shipped"] = {"from_run": os.path.basename(os.path.normpath(args.run)), "why": args.why}
     order = ["id", "version", "file", "sha256", "input", "output", "classes", "quality", "provenance"]
     card = {k: card[k] for k in order if k in card} | {k: v for k, v in card.items() if k not in order}
