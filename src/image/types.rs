@@ -101,7 +101,9 @@ pub enum DecodeMode {
     /// resampled (after ROI, rotation and fit), then resample that. A 12-megapixel photo
     /// for a 254-pixel model is decoded at 1/4 scale: several times faster, and the
     /// antialiased resize still averages at least 2x2 decoded pixels per output pixel.
-    /// Pictures too small to scale are decoded in full, exactly as with [`Exact`](Self::Exact).
+    /// A picture decoded at a reduced scale is resampled with fixed-point row weights
+    /// (within 0.1 of a grey level of the `f32` arithmetic). Pictures too small to scale
+    /// are decoded in full and resampled exactly as with [`Exact`](Self::Exact).
     #[default]
     Fast,
     /// Always decode every pixel. The pixels are then bit-identical to libjpeg-turbo's

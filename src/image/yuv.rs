@@ -150,6 +150,10 @@ const BLOCK: usize = 32;
 /// Adds, for every pixel whose converted value leaves 0..=255, the difference clamping
 /// makes (weighted as that pixel weighs in each output) to the model-sized RGB and to
 /// the detail luma.
+///
+/// Blocks of pixels that the screen passes are converted, and where some clamp, their
+/// differences are weighted separably: along the columns into one partial sum per
+/// output column the block touches, then along the rows into the outputs.
 fn add_clamping(
     y: &Samples<'_>,
     chroma: &Chroma<'_>,
@@ -166,58 +170,142 @@ fn add_clamping(
     let (dc0, dc1) = detail_axes.cols.span();
     let (r0, r1) = (mr0.min(dr0), mr1.max(dr1));
     let (c0, c1) = (mc0.min(dc0), mc1.max(dc1));
-    let mut clamped: Vec<(usize, usize, [f32; 3])> = Vec::new();
+    // Built when the first block clamps.
+    let mut weights: Option<[Spread; 2]> = None;
+    let mut excess = [[[0.0f32; 3]; 2 * BLOCK]; 2];
+    let mut partial = Vec::new();
     for cy in r0 / 2..r1.div_ceil(2) {
         let rows = (2 * cy).max(r0)..(2 * cy + 2).min(r1);
         let mut cx0 = c0 / 2;
         while cx0 < c1.div_ceil(2) {
             let cx1 = (cx0 + BLOCK).min(c1.div_ceil(2));
             let cols = (2 * cx0).max(c0)..(2 * cx1).min(c1);
-            if block_may_clamp(y, chroma, range, cy, cx0..cx1, rows.clone(), cols.clone()) {
-                for row in rows.clone() {
-                    for x in cols.clone() {
-                        if let (Some(l), Some((u, v))) =
-                            (luma_at(y, x, row), chroma_at(chroma, x / 2, cy))
-                        {
-                            let l = range.luma(f32::from(l));
-                            let t = range.chroma_terms(f32::from(u), f32::from(v));
-                            let excess = t.map(|t| (l + t).clamp(0.0, 255.0) - (l + t));
-                            if excess != [0.0; 3] {
-                                clamped.push((x, row, excess));
-                            }
-                        }
+            let cxs = cx0..cx1;
+            cx0 = cx1;
+            if !block_may_clamp(y, chroma, range, cy, cxs, rows.clone(), cols.clone()) {
+                continue;
+            }
+            let mut any = false;
+            for (row, out) in rows.clone().zip(&mut excess) {
+                any |= block_excess(y, chroma, range, row, cols.clone(), out);
+            }
+            if !any {
+                continue;
+            }
+            let [to_model, to_detail] = weights.get_or_insert_with(|| {
+                [
+                    Spread::new(model, transposed),
+                    Spread::new(detail_axes, transposed),
+                ]
+            });
+            for (row, ex) in rows.clone().zip(&excess) {
+                let ex = &ex[..cols.len()];
+                to_model.add::<3>(row, cols.start, ex, &|e| e, &mut partial, rgb);
+                let luma = |e: [f32; 3]| [0.299 * e[0] + 0.587 * e[1] + 0.114 * e[2]];
+                to_detail.add::<1>(row, cols.start, ex, &luma, &mut partial, detail);
+            }
+        }
+    }
+}
+
+/// What clamping changes in the pixels `cols` of luma row `row`: `out[i]` for column
+/// `cols.start + i` (zero where the pixel stays in range). Whether any pixel changes.
+fn block_excess(
+    y: &Samples<'_>,
+    chroma: &Chroma<'_>,
+    range: YuvRange,
+    row: usize,
+    cols: std::ops::Range<usize>,
+    out: &mut [[f32; 3]; 2 * BLOCK],
+) -> bool {
+    let mut any = false;
+    for (x, e) in cols.zip(out.iter_mut()) {
+        *e = [0.0; 3];
+        if let (Some(l), Some((u, v))) = (luma_at(y, x, row), chroma_at(chroma, x / 2, row / 2)) {
+            let l = range.luma(f32::from(l));
+            let t = range.chroma_terms(f32::from(u), f32::from(v));
+            for (e, t) in e.iter_mut().zip(t) {
+                *e = (l + t).clamp(0.0, 255.0) - (l + t);
+            }
+            any |= *e != [0.0; 3];
+        }
+    }
+    any
+}
+
+/// The weights of one output (model or detail) seen from the source: which outputs each
+/// source row and column weighs in, and where output `(p, q)` lies.
+struct Spread {
+    rows: Users,
+    cols: Users,
+    /// Outputs along the stored rows and columns.
+    size: (usize, usize),
+    transposed: bool,
+}
+
+impl Spread {
+    fn new(axes: &Axes, transposed: bool) -> Self {
+        Self {
+            rows: Users::new(&axes.rows),
+            cols: Users::new(&axes.cols),
+            size: (axes.rows.len(), axes.cols.len()),
+            transposed,
+        }
+    }
+
+    /// Adds `value(excess[i])` of the pixels at columns `first + i` of source row `row`,
+    /// weighted, to `out` (`N` values an output pixel). `partial` is scratch room.
+    fn add<const N: usize>(
+        &self,
+        row: usize,
+        first: usize,
+        excess: &[[f32; 3]],
+        value: &dyn Fn([f32; 3]) -> [f32; N],
+        partial: &mut Vec<f32>,
+        out: &mut [f32],
+    ) {
+        let users = |i: usize| self.cols.of(first + i);
+        // Output columns the pixels weigh in (each pixel's users in increasing order).
+        let lo = (0..excess.len())
+            .filter_map(|i| users(i).first())
+            .map(|u| u.0)
+            .min();
+        let hi = (0..excess.len())
+            .filter_map(|i| users(i).last())
+            .map(|u| u.0)
+            .max();
+        let (Some(lo), Some(hi)) = (lo, hi) else {
+            return;
+        };
+        let span = hi + 1 - lo;
+        partial.clear();
+        partial.resize(span * N, 0.0);
+        for (i, &e) in excess.iter().enumerate() {
+            if e == [0.0; 3] {
+                continue;
+            }
+            let v = value(e);
+            for &(q, wc) in users(i) {
+                let at = (q - lo) * N;
+                for (s, v) in partial[at..at + N].iter_mut().zip(v) {
+                    *s += wc * v;
+                }
+            }
+        }
+        let (out_rows, out_cols) = self.size;
+        for &(p, wr) in self.rows.of(row) {
+            for (k, sums) in partial.chunks_exact(N).enumerate() {
+                let q = lo + k;
+                let pixel = if self.transposed {
+                    q * out_rows + p
+                } else {
+                    p * out_cols + q
+                };
+                if let Some(o) = out.get_mut(pixel * N..pixel * N + N) {
+                    for (o, s) in o.iter_mut().zip(sums) {
+                        *o += wr * s;
                     }
                 }
-            }
-            cx0 = cx1;
-        }
-    }
-    if clamped.is_empty() {
-        return;
-    }
-    let (model_rows, model_cols) = (Users::new(&model.rows), Users::new(&model.cols));
-    let (detail_rows, detail_cols) = (Users::new(&detail_axes.rows), Users::new(&detail_axes.cols));
-    // Output (p, q) on the stored axes, where the outputs were written.
-    let index = |axes: &Axes, p: usize, q: usize| {
-        if transposed {
-            q * axes.rows.len() + p
-        } else {
-            p * axes.cols.len() + q
-        }
-    };
-    for (x, row, e) in clamped {
-        for &(p, wr) in model_rows.of(row) {
-            for &(q, wc) in model_cols.of(x) {
-                let at = index(model, p, q) * 3;
-                for (c, &ec) in e.iter().enumerate() {
-                    rgb[at + c] += wr * wc * ec;
-                }
-            }
-        }
-        let le = 0.299 * e[0] + 0.587 * e[1] + 0.114 * e[2];
-        for &(p, wr) in detail_rows.of(row) {
-            for &(q, wc) in detail_cols.of(x) {
-                detail[index(detail_axes, p, q)] += wr * wc * le;
             }
         }
     }
