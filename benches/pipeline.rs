@@ -17,6 +17,7 @@ fn inference(c: &mut Criterion) {
             let options = EngineOptions {
                 accelerator: Accelerator::Cpu,
                 threads,
+                ..EngineOptions::default()
             };
             let mut session = LiteRtEngine::new().load(&bytes, &options).expect("loads");
             let inputs: Vec<TensorData> = session

@@ -1,12 +1,15 @@
 //! The classifier: a model, its card, and the steps from a picture to a ranked result.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::engine::{self, Accelerator, Engine, EngineOptions, Session, TensorData, TensorInfo};
+use crate::engine::{
+    self, Accelerator, Engine, EngineOptions, ModelBytes, Precision, Session, TensorData,
+    TensorInfo,
+};
 use crate::error::{Error, Result};
 use crate::image::{self, Frame, ImageOptions, PreparedImage};
 use crate::model::{check_checksum, ModelCard, ModelLayout};
@@ -48,6 +51,24 @@ pub struct ClassifierOptions {
     /// [`QualityReport`] that says why, and the model does not run. When `false` (the
     /// default) every picture is classified and the report only describes it.
     pub reject_unusable: bool,
+    /// Ask the CPU (XNNPACK) to compute floating-point operators in half precision: about
+    /// twice as fast on phone CPUs with half-float arithmetic (ARMv8.2-A and later), at a
+    /// small cost in fidelity (see `benches/README.md`). A request, not a promise: models
+    /// or CPUs that cannot do it load in float32, and [`Classification::precision`] always
+    /// says what ran. Off by default, so that results match TensorFlow's.
+    pub half_precision: bool,
+    /// A directory the app owns where the CPU path may keep XNNPACK's packed weights
+    /// (one file per model content and precision, `lesionscan-*.xnnpack-cache`), so that
+    /// the next load of the same model skips repacking them and maps them instead of
+    /// holding them on the heap. `None` (the default): the library writes no file at all.
+    ///
+    /// Pick a directory private to the app and excluded from backups (Android
+    /// `Context.getCacheDir()`, iOS `Library/Caches`): the packed layout depends on the
+    /// CPU. The files may be deleted at any time; they are rebuilt on the next load. A
+    /// directory that does not exist or whose path cannot be passed to the runtime is an
+    /// [`Error::InvalidArgument`] at load; one that cannot be written is logged and the
+    /// model loads without the cache ([`ModelInfo::weight_cache`] is then `None`).
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl ClassifierOptions {
@@ -97,6 +118,50 @@ impl ClassifierOptions {
     #[must_use]
     pub fn with_reject_unusable(mut self, reject: bool) -> Self {
         self.reject_unusable = reject;
+        self
+    }
+    /// Sets [`ClassifierOptions::half_precision`].
+    ///
+    /// # Examples
+    /// ```
+    /// use lesionscan::{Classifier, ClassifierOptions, Precision};
+    ///
+    /// let options = ClassifierOptions::default().with_half_precision(true);
+    /// let classifier = Classifier::from_files(
+    ///     "tests/data/two_input_float.tflite",
+    ///     "tests/data/two_input_float.json",
+    ///     options,
+    /// )?;
+    /// // What ran, whatever was asked: float16 where XNNPACK could, float32 otherwise.
+    /// let precision = classifier.model_info().precision;
+    /// assert!(matches!(precision, Precision::Float16 | Precision::Mixed | Precision::Float32));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn with_half_precision(mut self, half: bool) -> Self {
+        self.half_precision = half;
+        self
+    }
+    /// Sets [`ClassifierOptions::cache_dir`].
+    ///
+    /// # Examples
+    /// ```
+    /// use lesionscan::{Classifier, ClassifierOptions};
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let options = ClassifierOptions::default().with_cache_dir(dir.path());
+    /// let classifier = Classifier::from_files(
+    ///     "tests/data/mobilenet_tiny_int8.tflite",
+    ///     "tests/data/mobilenet_tiny_int8.json",
+    ///     options,
+    /// )?;
+    /// let cache = classifier.model_info().weight_cache.expect("written");
+    /// assert_eq!(cache.parent(), Some(dir.path()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn with_cache_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.cache_dir = Some(dir.into());
         self
     }
 
@@ -174,8 +239,20 @@ pub struct Classification {
     /// The accelerator that actually ran the model.
     #[serde(serialize_with = "serialize_accelerator")]
     pub accelerator: Accelerator,
+    /// The arithmetic the model's floating-point operators ran in, as observed when it was
+    /// loaded: `Float32` unless [`ClassifierOptions::half_precision`] was asked for and
+    /// took effect (or the GPU/NPU chose its own).
+    #[serde(serialize_with = "serialize_precision")]
+    pub precision: Precision,
     /// The card's model id.
     pub model_id: String,
+}
+
+fn serialize_precision<S: serde::Serializer>(
+    p: &Precision,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(p.name())
 }
 
 fn serialize_accelerator<S: serde::Serializer>(
@@ -238,6 +315,12 @@ pub struct ModelInfo {
     pub engine: String,
     /// The accelerator that runs it.
     pub accelerator: Accelerator,
+    /// The arithmetic its floating-point operators run in (see
+    /// [`Classification::precision`]).
+    pub precision: Precision,
+    /// The XNNPACK weight cache file in use, when [`ClassifierOptions::cache_dir`] was
+    /// given and the file could be written or read.
+    pub weight_cache: Option<PathBuf>,
 }
 
 /// A skin-lesion classifier: one model, its card and a compiled session.
@@ -268,6 +351,8 @@ pub struct Classifier {
     options: ClassifierOptions,
     engine_name: &'static str,
     accelerator: Accelerator,
+    precision: Precision,
+    weight_cache: Option<PathBuf>,
     inputs: Vec<TensorInfo>,
     outputs: Vec<TensorInfo>,
     // One session is never used by two threads at once; preprocessing and
@@ -288,6 +373,11 @@ impl std::fmt::Debug for Classifier {
 impl Classifier {
     /// Loads a `.tflite` model and its JSON card from files.
     ///
+    /// The model file is mapped, not read: its pages are shared with the page cache and the
+    /// runtime reads them in place, so the model is not copied into the heap. Do not change
+    /// or truncate the file while the classifier lives; replace it by renaming a new file
+    /// over it (see [`ModelBytes::map_file`]).
+    ///
     /// # Errors
     /// [`Error::Io`] when a file cannot be read; otherwise as [`Classifier::from_bytes`].
     pub fn from_files(
@@ -295,23 +385,33 @@ impl Classifier {
         card_path: impl AsRef<Path>,
         options: ClassifierOptions,
     ) -> Result<Self> {
-        let model = std::fs::read(model_path)?;
+        let model = ModelBytes::map_file(model_path)?;
         let card = std::fs::read(card_path)?;
         let card =
             String::from_utf8(card).map_err(|_| Error::card("the card is not UTF-8 text"))?;
-        Self::from_bytes(&model, &card, options)
+        Self::from_bytes(model, &card, options)
     }
 
     /// Loads a model from its bytes and its card from JSON text, with the build's engine
     /// ([`engine::default_engine`]: LiteRT, or the TFLite C API on iOS).
     ///
+    /// The runtime reads the model in place for as long as the classifier lives, so the
+    /// classifier keeps the bytes: a `Vec<u8>` or a [`ModelBytes`] is kept as it is (no
+    /// copy), a borrowed slice is copied once. A model built into the program is best
+    /// passed as [`ModelBytes::from_static`].
+    ///
     /// # Errors
     /// [`Error::InvalidCard`] for a malformed card or one that does not fit the model
     /// (class count, input size, metadata); [`Error::InvalidModel`] for bytes that are
-    /// not a TFLite model or do not match the card's sha256;
-    /// [`Error::InvalidArgument`] for inconsistent options; [`Error::Engine`] when the
-    /// runtime cannot compile the model.
-    pub fn from_bytes(model: &[u8], card_json: &str, options: ClassifierOptions) -> Result<Self> {
+    /// not a TFLite model, do not match the card's sha256, or do not run;
+    /// [`Error::InvalidArgument`] for inconsistent options (a `cache_dir` that is not a
+    /// usable directory among them); [`Error::Engine`] when the runtime cannot compile the
+    /// model.
+    pub fn from_bytes(
+        model: impl Into<ModelBytes>,
+        card_json: &str,
+        options: ClassifierOptions,
+    ) -> Result<Self> {
         Self::with_engine(engine::default_engine().as_ref(), model, card_json, options)
     }
 
@@ -322,25 +422,31 @@ impl Classifier {
     /// As [`Classifier::from_bytes`].
     pub fn with_engine(
         engine: &dyn Engine,
-        model: &[u8],
+        model: impl Into<ModelBytes>,
         card_json: &str,
         options: ClassifierOptions,
     ) -> Result<Self> {
+        let model = model.into();
         let card = ModelCard::from_json(card_json)?;
         options.validate(&card)?;
-        check_checksum(&card, model)?;
+        check_checksum(&card, &model)?;
         let engine_options = EngineOptions {
             accelerator: options.accelerator,
             threads: options.threads,
+            half_precision: options.half_precision,
+            weight_cache_dir: options.cache_dir.clone(),
         };
-        let session = engine.load(model, &engine_options)?;
+        // The engine also runs the model once, so that a model that loads but does not
+        // run fails here, not on the first picture.
+        let session = engine.load_shared(&model, &engine_options)?;
         let layout = ModelLayout::new(&card, session.inputs(), session.outputs())?;
-        let session = warm_up(session)?;
         Ok(Self {
             layout,
             options,
             engine_name: engine.name(),
             accelerator: session.accelerator(),
+            precision: session.precision(),
+            weight_cache: session.weight_cache().map(Path::to_path_buf),
             inputs: session.inputs().to_vec(),
             outputs: session.outputs().to_vec(),
             session: Mutex::new(session),
@@ -366,6 +472,8 @@ impl Classifier {
             outputs: self.outputs.clone(),
             engine: self.engine_name.to_string(),
             accelerator: self.accelerator,
+            precision: self.precision,
+            weight_cache: self.weight_cache.clone(),
         }
     }
 
@@ -578,6 +686,7 @@ impl Classifier {
             timings,
             engine: self.engine_name.to_string(),
             accelerator: self.accelerator,
+            precision: self.precision,
             model_id: self.card.id.clone(),
         }
     }
@@ -610,6 +719,7 @@ impl Classifier {
             timings,
             engine: self.engine_name.to_string(),
             accelerator: self.accelerator,
+            precision: self.precision,
             model_id: self.card.id.clone(),
         }
     }
@@ -652,23 +762,6 @@ impl Classifier {
             categories.truncate(max as usize);
         }
         (categories, malignant_probability)
-    }
-}
-
-/// Runs the model once on zeros. A damaged model can pass LiteRT's flatbuffer checks
-/// and still fail on its first run; this turns that into an error at load time, and
-/// the first real classification does not pay for lazy initialisation.
-fn warm_up(mut session: Box<dyn Session>) -> Result<Box<dyn Session>> {
-    let inputs = session
-        .inputs()
-        .iter()
-        .map(|info| TensorData::zeros(info.dtype, info.len()))
-        .collect::<Result<Vec<_>>>()?;
-    match session.run(&inputs) {
-        Ok(_) => Ok(session),
-        Err(err) => Err(Error::model(format!(
-            "the model loads but does not run: {err}"
-        ))),
     }
 }
 

@@ -48,7 +48,9 @@ mod tensor;
 pub use classify::{
     Category, Classification, Classifier, ClassifierOptions, ModelInfo, PreparedInput, Timings,
 };
-pub use engine::{Accelerator, DType, EngineOptions, Quantization, TensorInfo};
+pub use engine::{
+    Accelerator, DType, EngineOptions, ModelBytes, Precision, Quantization, TensorInfo,
+};
 pub use error::{Error, Result};
 pub use image::{
     DecodeMode, Fit, Frame, ImageOptions, LumaImage, PixelFormat, Plane, PreparedImage, Roi,

@@ -15,6 +15,7 @@ fn load(file: &str, threads: u32) -> Box<dyn lesionscan::engine::Session> {
             &EngineOptions {
                 accelerator: Accelerator::Cpu,
                 threads,
+                ..EngineOptions::default()
             },
         )
         .expect("model loads")

@@ -24,6 +24,7 @@ fn options(accelerator: Accelerator, threads: u32) -> EngineOptions {
     EngineOptions {
         accelerator,
         threads,
+        ..EngineOptions::default()
     }
 }
 

@@ -10,17 +10,21 @@
 //! API. The safe crate is still used for LiteRT's log level.
 
 use std::ffi::{c_char, c_void, CStr, CString};
+use std::path::{Path, PathBuf};
 use std::ptr::{self, NonNull};
 use std::sync::{Mutex, Once, OnceLock};
 
 use litert_sys as sys;
 
+use super::bytes::ModelBytes;
 use super::policy::{
     byte_len, call_guarded, check_inputs, check_model_header, compile_with_fallback,
-    effective_threads, output_from_bytes, static_dim, MAX_TENSOR_BYTES,
+    effective_threads, output_from_bytes, static_dim, trial_run, weight_cache_file,
+    MAX_TENSOR_BYTES,
 };
 use super::types::{
-    Accelerator, DType, Engine, EngineOptions, Quantization, Session, TensorData, TensorInfo,
+    Accelerator, DType, Engine, EngineOptions, Precision, Quantization, Session, TensorData,
+    TensorInfo,
 };
 use crate::error::{Error, Result};
 
@@ -54,6 +58,55 @@ extern "C" {
     ) -> i32;
 }
 
+// LiteRT's profiler (litert_profiler.h), exported by libLiteRt.so 2.1.4 but not bound by
+// litert-sys 0.2.1. The profiler belongs to the compiled model and lives as long as it.
+extern "C" {
+    fn LiteRtStartProfiler(profiler: sys::LiteRtProfiler) -> sys::LiteRtStatus;
+    fn LiteRtStopProfiler(profiler: sys::LiteRtProfiler) -> sys::LiteRtStatus;
+    fn LiteRtResetProfiler(profiler: sys::LiteRtProfiler) -> sys::LiteRtStatus;
+    fn LiteRtGetNumProfilerEvents(
+        profiler: sys::LiteRtProfiler,
+        count: *mut i32,
+    ) -> sys::LiteRtStatus;
+    fn LiteRtGetProfilerEvents(
+        profiler: sys::LiteRtProfiler,
+        count: i32,
+        events: *mut ProfiledEventData,
+    ) -> sys::LiteRtStatus;
+}
+
+/// `ProfiledEventData` of litert_profiler_event.h: C enums are `int`, the memory usage
+/// fields three `size_t` each.
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct ProfiledEventData {
+    tag: *const c_char,
+    event_type: i32,
+    start_timestamp_us: u64,
+    elapsed_time_us: u64,
+    begin_mem_usage: [usize; 3],
+    end_mem_usage: [usize; 3],
+    event_metadata1: u64,
+    event_metadata2: u64,
+    event_source: i32,
+}
+
+/// `OPERATOR_INVOKE_EVENT`: an operator on the runtime's own (TFLite) kernels.
+const RUNTIME_OPERATOR_EVENT: i32 = 1 << 1;
+/// `DELEGATE_OPERATOR_INVOKE_EVENT` and `DELEGATE_PROFILED_OPERATOR_INVOKE_EVENT`: an
+/// operator inside a delegate (XNNPACK names its operators with their data types, e.g.
+/// `Convolution (NHWC, F16) IGEMM`).
+const DELEGATE_OPERATOR_EVENTS: i32 = (1 << 2) | (1 << 3);
+
+/// `TFLITE_XNNPACK_DELEGATE_FLAG_QS8 | _QU8`: XNNPACK's default flags in LiteRT 2.1.4. A
+/// `flags` option replaces the defaults instead of adding to them (seen: `flags = 0` sends
+/// a quantised model back to the runtime's own kernels), so they are repeated here.
+const XNNPACK_DEFAULT_FLAGS: u32 = 0x1 | 0x2;
+/// `TFLITE_XNNPACK_DELEGATE_FLAG_FORCE_FP16`: run float operators in half precision, or
+/// fail to prepare when XNNPACK cannot (no half-float support, or an operator it cannot
+/// rewrite).
+const XNNPACK_FORCE_FP16: u32 = 0x4;
+
 /// Calls a guarded entry point with a message buffer and turns its result into a
 /// `Result`, naming `call` on failure.
 fn guarded(call: &str, f: impl FnOnce(*mut c_char, usize) -> i32) -> Result<()> {
@@ -71,13 +124,14 @@ fn guarded(call: &str, f: impl FnOnce(*mut c_char, usize) -> i32) -> Result<()> 
 ///
 /// # Examples
 /// ```
-/// use lesionscan::engine::{Accelerator, Engine, EngineOptions, LiteRtEngine};
+/// use lesionscan::engine::{Accelerator, Engine, EngineOptions, LiteRtEngine, Precision};
 ///
 /// let model = std::fs::read("tests/data/mobilenet_tiny_int8.tflite").unwrap();
-/// let options = EngineOptions { accelerator: Accelerator::Cpu, threads: 1 };
+/// let options = EngineOptions { accelerator: Accelerator::Cpu, threads: 1, ..EngineOptions::default() };
 /// let session = LiteRtEngine::new().load(&model, &options).unwrap();
 /// assert_eq!(session.inputs()[0].shape, vec![1, 128, 128, 3]);
 /// assert_eq!(session.accelerator(), Accelerator::Cpu);
+/// assert_eq!(session.precision(), Precision::Float32);
 /// ```
 #[derive(Debug, Default, Clone, Copy)]
 pub struct LiteRtEngine {
@@ -107,22 +161,73 @@ impl Engine for LiteRtEngine {
         "litert"
     }
 
-    fn load(&self, model: &[u8], options: &EngineOptions) -> Result<Box<dyn Session>> {
+    fn load_shared(&self, model: &ModelBytes, options: &EngineOptions) -> Result<Box<dyn Session>> {
         check_model_header(model)?;
         let env = shared_environment()?;
         // LiteRT registers and probes accelerators inside the shared environment while
-        // compiling; one load at a time keeps that single-threaded. Runs are not locked.
+        // compiling, and prepares the model lazily on its first run; one load at a time
+        // keeps both single-threaded. Later runs are not locked.
         let _loading = LOADING
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let model = ModelHandle::from_bytes(model)?;
+        if options.half_precision {
+            match self.build(env, model, options, true) {
+                Ok(session) => {
+                    if !session.precision.uses_half() {
+                        log::warn!(
+                            "half precision was requested but every operator runs in {} here",
+                            session.precision
+                        );
+                    }
+                    return Ok(Box::new(session));
+                }
+                // XNNPACK refuses half precision by failing to prepare (no half-float
+                // support, or an operator it cannot rewrite, such as int8 ones).
+                Err(err) => log::warn!(
+                    "half precision is not available for this model here ({err}); loading it in float32"
+                ),
+            }
+        }
+        Ok(Box::new(self.build(env, model, options, false)?))
+    }
+}
+
+impl LiteRtEngine {
+    /// Compiles `model` (with the accelerator fallback), runs it once, and reads what the
+    /// first run shows: the precision its operators used and whether the weight cache file
+    /// exists.
+    fn build(
+        &self,
+        env: &Environment,
+        bytes: &ModelBytes,
+        options: &EngineOptions,
+        half_precision: bool,
+    ) -> Result<LiteRtSession> {
+        let model = ModelHandle::new(bytes.clone())?;
         let (inputs, input_types) = model.tensors(Direction::Input)?;
         let (outputs, output_types) = model.tensors(Direction::Output)?;
+        // LiteRT 2.1.4's XNNPACK aborts the process when it writes half-precision weights
+        // to a cache file ("Unknown constant buffer passed to BuildPackIdentifier"), so
+        // only float32 loads use the cache. The directory is still checked.
+        let cache = match &options.weight_cache_dir {
+            Some(dir) => Some(weight_cache_file(dir, bytes, self.name(), half_precision)?)
+                .filter(|_| !half_precision),
+            None => None,
+        };
+        let cache_existed = cache.as_deref().is_some_and(Path::is_file);
         let threads = effective_threads(options.threads);
         // The CPU is the last resort: when even it cannot compile the model, the model
         // is what is wrong (damaged, or using operators LiteRT lacks).
         let (compiled, accelerator) = compile_with_fallback(options.accelerator, |accelerator| {
-            CompiledModel::new(env, &model, accelerator, threads)
+            let cpu = CpuSettings {
+                threads,
+                // Half precision and the weight cache are XNNPACK's, i.e. the CPU's; the
+                // profile that tells the precision is only read on the CPU.
+                half_precision: half_precision && accelerator == Accelerator::Cpu,
+                weight_cache: cache.as_deref().filter(|_| accelerator == Accelerator::Cpu),
+                profile: accelerator == Accelerator::Cpu,
+            };
+            CompiledModel::new(env, &model, accelerator, &cpu)
         })
         .map_err(|e| Error::model(format!("LiteRT cannot compile the model for the CPU: {e}")))?;
         let input_buffers = input_types
@@ -133,12 +238,7 @@ impl Engine for LiteRtEngine {
             .iter()
             .map(|t| TensorBuffer::new_host(env, t))
             .collect::<Result<Vec<_>>>()?;
-        log::info!(
-            "LiteRT compiled a model with {} input(s), {} output(s) on {accelerator} ({threads} CPU thread(s))",
-            inputs.len(),
-            outputs.len()
-        );
-        Ok(Box::new(LiteRtSession {
+        let mut session = LiteRtSession {
             input_buffers,
             output_buffers,
             compiled,
@@ -146,7 +246,35 @@ impl Engine for LiteRtEngine {
             inputs,
             outputs,
             accelerator,
-        }))
+            precision: Precision::AcceleratorDefined,
+            weight_cache: None,
+        };
+        if accelerator == Accelerator::Cpu {
+            session.compiled.start_profiling()?;
+        }
+        trial_run(&mut session)?;
+        if accelerator == Accelerator::Cpu {
+            session.precision = session.compiled.observed_precision()?;
+            session.weight_cache = cache.filter(|path| path.is_file());
+            match (&session.weight_cache, cache_existed) {
+                (Some(path), true) => log::info!("XNNPACK weight cache reused: {}", path.display()),
+                (Some(path), false) => log::info!("XNNPACK weight cache written: {}", path.display()),
+                (None, _) if options.weight_cache_dir.is_some() && half_precision => log::info!(
+                    "half-precision loads keep no XNNPACK weight cache (LiteRT 2.1.4 cannot write one)"
+                ),
+                (None, _) if options.weight_cache_dir.is_some() => log::warn!(
+                    "the XNNPACK weight cache could not be written in the cache directory; loading without it"
+                ),
+                (None, _) => {}
+            }
+        }
+        log::info!(
+            "LiteRT compiled a model with {} input(s), {} output(s) on {accelerator} ({threads} CPU thread(s), {})",
+            session.inputs.len(),
+            session.outputs.len(),
+            session.precision
+        );
+        Ok(session)
     }
 }
 
@@ -227,11 +355,12 @@ fn shared_environment() -> Result<&'static Environment> {
 /// Held while a model loads (see [`LiteRtEngine::load`]).
 static LOADING: Mutex<()> = Mutex::new(());
 
-/// Owns a `LiteRtModel` and the bytes it points into.
+/// Owns a `LiteRtModel` and a reference to the bytes it points into.
 struct ModelHandle {
     ptr: NonNull<sys::LiteRtModelT>,
-    // LiteRtCreateModelFromBuffer does not copy: the bytes live as long as the model.
-    _bytes: Box<[u8]>,
+    // LiteRtCreateModelFromBuffer does not copy ("the caller must ensure that the buffer
+    // remains valid for the lifetime of the model"): the bytes live as long as the model.
+    _bytes: ModelBytes,
 }
 
 #[derive(Clone, Copy)]
@@ -241,11 +370,11 @@ enum Direction {
 }
 
 impl ModelHandle {
-    fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        let bytes: Box<[u8]> = bytes.into();
+    fn new(bytes: ModelBytes) -> Result<Self> {
         let mut raw: sys::LiteRtModel = ptr::null_mut();
         // SAFETY: `bytes` is a valid buffer of `bytes.len()` bytes that outlives the model
-        // (it is stored beside the handle and dropped after it).
+        // (a reference to it is stored beside the handle and dropped after it; the bytes
+        // never move, whichever storage holds them).
         guarded("LiteRtCreateModelFromBuffer", |message, len| unsafe {
             lesionscan_create_model_from_buffer(
                 bytes.as_ptr().cast(),
@@ -414,14 +543,43 @@ impl Drop for Options {
 /// Frees the TOML payload handed to LiteRT as an opaque option.
 unsafe extern "C" fn free_toml_payload(payload: *mut c_void) {
     if !payload.is_null() {
-        // SAFETY: the payload was made by `CString::into_raw` in `cpu_options` and LiteRT
-        // calls this destructor once.
+        // SAFETY: the payload was made by `CString::into_raw` in `Options::add_toml` and
+        // LiteRT calls this destructor once.
         drop(unsafe { CString::from_raw(payload.cast()) });
     }
 }
 
+/// What the CPU path (XNNPACK) is asked for.
+struct CpuSettings<'a> {
+    threads: u32,
+    half_precision: bool,
+    weight_cache: Option<&'a Path>,
+    /// Record the operators of each run (read once after the trial run, then stopped).
+    profile: bool,
+}
+
+impl CpuSettings<'_> {
+    /// The payload of LiteRT's `xnnpack` opaque option: TOML read by its CPU accelerator
+    /// (keys `num_threads`, `flags`, `weight_cache_file_path`). A path reaches it only as
+    /// a quoted string without escapes; `policy::weight_cache_file` refuses the paths
+    /// that would not survive that.
+    fn toml(&self) -> String {
+        let mut text = format!("num_threads = {}\n", self.threads);
+        if self.half_precision {
+            text.push_str(&format!(
+                "flags = {}\n",
+                XNNPACK_DEFAULT_FLAGS | XNNPACK_FORCE_FP16
+            ));
+        }
+        if let Some(path) = self.weight_cache.and_then(Path::to_str) {
+            text.push_str(&format!("weight_cache_file_path = \"{path}\"\n"));
+        }
+        text
+    }
+}
+
 impl Options {
-    fn new(accelerator: Accelerator, threads: u32) -> Result<Self> {
+    fn new(accelerator: Accelerator, cpu: &CpuSettings<'_>) -> Result<Self> {
         let mut raw: sys::LiteRtOptions = ptr::null_mut();
         // SAFETY: valid out-pointer.
         check(
@@ -446,22 +604,25 @@ impl Options {
             },
             "LiteRtSetOptionsHardwareAccelerators",
         )?;
-        options.add_cpu_threads(threads)?;
+        options.add_toml(c"xnnpack", &cpu.toml())?;
+        if cpu.profile {
+            // LiteRT 2.1.4's runtime options (LrtGetRuntimeOptionsIdentifier).
+            options.add_toml(c"runtime_options_string", "enable_profiling = true\n")?;
+        }
         Ok(options)
     }
 
-    /// LiteRT reads CPU (XNNPACK) settings from an opaque option identified as
-    /// `xnnpack` whose payload is a TOML string.
-    fn add_cpu_threads(&self, threads: u32) -> Result<()> {
-        let payload = CString::new(format!("num_threads = {threads}"))
-            .map_err(|_| Error::engine("thread option is not a C string"))?
+    /// Adds an opaque option whose payload is TOML text, as LiteRT's option parsers read.
+    fn add_toml(&self, identifier: &CStr, toml: &str) -> Result<()> {
+        let payload = CString::new(toml)
+            .map_err(|_| Error::engine("an option is not a C string"))?
             .into_raw();
         let mut opaque: sys::LiteRtOpaqueOptions = ptr::null_mut();
         // SAFETY: the identifier is a static C string; on success LiteRT owns `payload`
         // and frees it with `free_toml_payload`.
         let status = unsafe {
             sys::LiteRtCreateOpaqueOptions(
-                c"xnnpack".as_ptr(),
+                identifier.as_ptr(),
                 payload.cast(),
                 Some(free_toml_payload),
                 &mut opaque,
@@ -497,9 +658,9 @@ impl CompiledModel {
         env: &Environment,
         model: &ModelHandle,
         accelerator: Accelerator,
-        threads: u32,
+        cpu: &CpuSettings<'_>,
     ) -> Result<Self> {
-        let options = Options::new(accelerator, threads)?;
+        let options = Options::new(accelerator, cpu)?;
         let mut raw: sys::LiteRtCompiledModel = ptr::null_mut();
         // SAFETY: all three handles are valid; the options are only read during the call.
         guarded("LiteRtCreateCompiledModel", |message, len| unsafe {
@@ -515,6 +676,118 @@ impl CompiledModel {
         NonNull::new(raw)
             .map(Self)
             .ok_or_else(|| Error::engine("LiteRtCreateCompiledModel returned null"))
+    }
+}
+
+impl CompiledModel {
+    /// The profiler LiteRT made for this model (the options asked for one on the CPU).
+    fn profiler(&self) -> Result<sys::LiteRtProfiler> {
+        let mut profiler: sys::LiteRtProfiler = ptr::null_mut();
+        // SAFETY: valid compiled model and out-pointer; the profiler is owned by the model.
+        check(
+            unsafe { sys::LiteRtCompiledModelGetProfiler(self.0.as_ptr(), &mut profiler) },
+            "LiteRtCompiledModelGetProfiler",
+        )?;
+        if profiler.is_null() {
+            return Err(Error::engine(
+                "LiteRT made no profiler, so the precision of the model's operators is unknown",
+            ));
+        }
+        Ok(profiler)
+    }
+
+    /// Starts recording the operators of the next runs (the trial run).
+    fn start_profiling(&self) -> Result<()> {
+        let profiler = self.profiler()?;
+        // SAFETY: valid profiler, owned by the compiled model.
+        check(
+            unsafe { LiteRtStartProfiler(profiler) },
+            "LiteRtStartProfiler",
+        )
+    }
+
+    /// The precision XNNPACK's operators ran in during the runs recorded since
+    /// [`CompiledModel::start_profiling`] (the trial run). The profiler is then stopped and
+    /// emptied, so that later runs record nothing.
+    fn observed_precision(&self) -> Result<Precision> {
+        let profiler = self.profiler()?;
+        let mut count = 0i32;
+        // SAFETY: valid profiler and out-pointer.
+        check(
+            unsafe { LiteRtGetNumProfilerEvents(profiler, &mut count) },
+            "LiteRtGetNumProfilerEvents",
+        )?;
+        let empty = ProfiledEventData {
+            tag: ptr::null(),
+            event_type: 0,
+            start_timestamp_us: 0,
+            elapsed_time_us: 0,
+            begin_mem_usage: [0; 3],
+            end_mem_usage: [0; 3],
+            event_metadata1: 0,
+            event_metadata2: 0,
+            event_source: 0,
+        };
+        let mut events = vec![empty; usize::try_from(count).unwrap_or(0)];
+        if !events.is_empty() {
+            // SAFETY: `events` has room for `count` entries; the tags stay owned by the
+            // profiler, which is alive until the names are copied below.
+            check(
+                unsafe { LiteRtGetProfilerEvents(profiler, count, events.as_mut_ptr()) },
+                "LiteRtGetProfilerEvents",
+            )?;
+        }
+        let operators: Vec<(i32, String)> = events
+            .iter()
+            .filter(|e| !e.tag.is_null())
+            // SAFETY: a non-null tag is a NUL-terminated string owned by the profiler.
+            .map(|e| {
+                (
+                    e.event_type,
+                    unsafe { CStr::from_ptr(e.tag) }
+                        .to_string_lossy()
+                        .into_owned(),
+                )
+            })
+            .collect();
+        // SAFETY: valid profiler. Stopping keeps later runs from filling it.
+        unsafe {
+            LiteRtStopProfiler(profiler);
+            LiteRtResetProfiler(profiler);
+        }
+        Ok(precision_of(
+            operators.iter().map(|(kind, name)| (*kind, name.as_str())),
+        ))
+    }
+}
+
+/// The precision a run's floating-point operators used, from its profile: XNNPACK names
+/// its operators with their data types (`F16`, `F32`), and an operator on the runtime's own
+/// kernels computes in 32-bit floats (conversions and reshapes aside).
+fn precision_of<'a>(events: impl IntoIterator<Item = (i32, &'a str)>) -> Precision {
+    let (mut half, mut full) = (0usize, 0usize);
+    for (kind, name) in events {
+        if kind & DELEGATE_OPERATOR_EVENTS != 0 {
+            let types = name
+                .split_once('(')
+                .and_then(|(_, rest)| rest.split_once(')'))
+                .map_or("", |(types, _)| types);
+            let mut types = types.split(',').map(str::trim);
+            if types.clone().any(|t| t == "F16") {
+                half += 1;
+            } else if types.any(|t| t == "F32") {
+                full += 1;
+            }
+        } else if kind & RUNTIME_OPERATOR_EVENT != 0
+            && !matches!(name, "DEQUANTIZE" | "QUANTIZE" | "RESHAPE")
+        {
+            full += 1;
+        }
+    }
+    match (half, full) {
+        (0, _) => Precision::Float32,
+        (_, 0) => Precision::Float16,
+        _ => Precision::Mixed,
     }
 }
 
@@ -673,6 +946,8 @@ struct LiteRtSession {
     inputs: Vec<TensorInfo>,
     outputs: Vec<TensorInfo>,
     accelerator: Accelerator,
+    precision: Precision,
+    weight_cache: Option<PathBuf>,
 }
 
 // SAFETY: every handle in the session is owned by it alone and used only through
@@ -692,6 +967,14 @@ impl Session for LiteRtSession {
 
     fn accelerator(&self) -> Accelerator {
         self.accelerator
+    }
+
+    fn precision(&self) -> Precision {
+        self.precision
+    }
+
+    fn weight_cache(&self) -> Option<&Path> {
+        self.weight_cache.as_deref()
     }
 
     fn run(&mut self, inputs: &[TensorData]) -> Result<Vec<TensorData>> {
@@ -722,5 +1005,58 @@ impl Session for LiteRtSession {
             .zip(&self.outputs)
             .map(|(buffer, info)| buffer.read(info))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const XNN: i32 = 1 << 3;
+    const TFLITE: i32 = 1 << 1;
+
+    #[test]
+    fn precision_follows_the_data_types_xnnpack_names() {
+        let float32 = [
+            (XNN, "Convolution (NHWC, F32) IGEMM"),
+            (XNN, "Fully Connected (NC, QDU8, F32, QC8W) GEMM"),
+            (XNN, "Add (ND)"),
+            (1, "LiteRT::Run[buffer registration]"),
+        ];
+        assert_eq!(precision_of(float32), Precision::Float32);
+        let float16 = [
+            (XNN, "Convert (NC)"),
+            (XNN, "Convolution (NHWC, F16) IGEMM"),
+            (XNN, "Fully Connected (NC, QDU8, F16, QC8W) GEMM"),
+            (XNN, "Copy (NC, X16)"),
+            (TFLITE, "DEQUANTIZE"),
+        ];
+        assert_eq!(precision_of(float16), Precision::Float16);
+        let mixed = [(XNN, "Max Pooling (NHWC, F16)"), (TFLITE, "CONV_2D")];
+        assert_eq!(precision_of(mixed), Precision::Mixed);
+        assert_eq!(precision_of([(TFLITE, "CONV_2D")]), Precision::Float32);
+        assert_eq!(precision_of([]), Precision::Float32);
+    }
+
+    #[test]
+    fn the_cpu_option_text_carries_threads_flags_and_cache() {
+        let plain = CpuSettings {
+            threads: 2,
+            half_precision: false,
+            weight_cache: None,
+            profile: true,
+        };
+        assert_eq!(plain.toml(), "num_threads = 2\n");
+        let path = Path::new("/data/cache dir/x.xnnpack-cache");
+        let all = CpuSettings {
+            threads: 1,
+            half_precision: true,
+            weight_cache: Some(path),
+            profile: false,
+        };
+        assert_eq!(
+            all.toml(),
+            "num_threads = 1\nflags = 7\nweight_cache_file_path = \"/data/cache dir/x.xnnpack-cache\"\n"
+        );
     }
 }

@@ -7,6 +7,7 @@
 //! | file | job |
 //! | --- | --- |
 //! | `types.rs` | the shared types and the [`Engine`] / [`Session`] traits |
+//! | `bytes.rs` | [`ModelBytes`]: a model's bytes, owned, static or a mapped file, shared with the runtime without a copy |
 //! | `policy.rs` | what every engine decides the same way: accelerator fallback order, thread defaults, the model-file check, input checks, output decoding, caught C++ exceptions |
 //! | `verify.rs`, `tflite_schema/` | the model-file check itself: TFLite's flatbuffer verifier and semantic checks, so that no damaged model reaches a C++ runtime |
 //! | `guard.h` | the C++ side of that last point, included by each engine's guard |
@@ -18,6 +19,7 @@
 //! build ([`default_engine`]); [`Classifier::with_engine`](crate::Classifier::with_engine)
 //! takes any other.
 
+mod bytes;
 #[cfg(lesionscan_litert)]
 mod litert;
 mod policy;
@@ -27,12 +29,14 @@ mod tflite_schema;
 mod types;
 mod verify;
 
+pub use self::bytes::ModelBytes;
 #[cfg(lesionscan_litert)]
 pub use self::litert::LiteRtEngine;
 #[cfg(lesionscan_tflite_c)]
 pub use self::tflite_c::{TfLiteCEngine, MINIMUM_IOS_RUNTIME};
 pub use self::types::{
-    Accelerator, DType, Engine, EngineOptions, Quantization, Session, TensorData, TensorInfo,
+    Accelerator, DType, Engine, EngineOptions, Precision, Quantization, Session, TensorData,
+    TensorInfo,
 };
 
 /// Checks model bytes the way every engine does before its runtime parses them: the TFLite

@@ -8,8 +8,10 @@
 //! these functions for the rest, so two engines cannot drift apart on policy.
 
 use std::ffi::CStr;
+use std::path::{Path, PathBuf};
 
-use super::types::{Accelerator, DType, TensorData, TensorInfo};
+use super::bytes::ModelBytes;
+use super::types::{Accelerator, DType, Session, TensorData, TensorInfo};
 use crate::error::{Error, Result};
 
 /// The most CPU threads a caller may ask for (the classifier's options check the same).
@@ -91,6 +93,57 @@ pub(super) fn check_model_header(bytes: &[u8]) -> Result<()> {
         ));
     }
     super::verify::verify_model(bytes)
+}
+
+/// Runs a freshly compiled session once on zeros. A damaged model can pass the runtime's
+/// checks and still fail on its first run; this turns that into an error at load time, and
+/// the first real classification does not pay for the runtime's lazy initialisation.
+pub(super) fn trial_run(session: &mut dyn Session) -> Result<()> {
+    let inputs = session
+        .inputs()
+        .iter()
+        .map(|info| TensorData::zeros(info.dtype, info.len()))
+        .collect::<Result<Vec<_>>>()?;
+    session
+        .run(&inputs)
+        .map(drop)
+        .map_err(|err| Error::model(format!("the model loads but does not run: {err}")))
+}
+
+/// The XNNPACK weight cache file for `model` in `dir`: one file per engine, model content
+/// and precision, so that a cache is never read for another model (XNNPACK identifies
+/// packed weights by their position in the model, not by their content).
+///
+/// # Errors
+/// [`Error::InvalidArgument`] when `dir` is not an existing directory, or when its path
+/// cannot be handed to the runtime (not UTF-8, or holding a quote, a backslash or a
+/// control character, which LiteRT's option text cannot carry).
+pub(super) fn weight_cache_file(
+    dir: &Path,
+    model: &ModelBytes,
+    engine: &str,
+    half_precision: bool,
+) -> Result<PathBuf> {
+    if !dir.is_dir() {
+        return Err(Error::argument("cache_dir must name an existing directory"));
+    }
+    let text = dir
+        .to_str()
+        .ok_or_else(|| Error::argument("cache_dir must be a UTF-8 path"))?;
+    if text
+        .chars()
+        .any(|c| c == '"' || c == '\\' || c.is_control())
+    {
+        return Err(Error::argument(
+            "cache_dir must not contain quotes, backslashes or control characters",
+        ));
+    }
+    let precision = if half_precision { "f16" } else { "f32" };
+    let digest = model.sha256_hex();
+    Ok(dir.join(format!(
+        "lesionscan-{engine}-{}-{precision}.xnnpack-cache",
+        &digest[..32]
+    )))
 }
 
 /// Checks `inputs` against `infos` (count, element type, element count).
@@ -277,6 +330,40 @@ mod tests {
             check_model_header(&header),
             Err(Error::InvalidModel { .. })
         ));
+    }
+
+    #[test]
+    fn weight_cache_files_differ_by_model_and_precision_and_bad_dirs_are_refused() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let a = ModelBytes::from(b"model a".to_vec());
+        let b = ModelBytes::from(b"model b".to_vec());
+        let a32 = weight_cache_file(dir.path(), &a, "litert", false).expect("usable");
+        let a16 = weight_cache_file(dir.path(), &a, "litert", true).expect("usable");
+        let b32 = weight_cache_file(dir.path(), &b, "litert", false).expect("usable");
+        assert_eq!(a32.parent(), Some(dir.path()));
+        assert_ne!(a32, a16);
+        assert_ne!(a32, b32);
+        assert_eq!(
+            a32,
+            weight_cache_file(dir.path(), &a, "litert", false).expect("same")
+        );
+        // Nothing is created by naming the file.
+        assert_eq!(std::fs::read_dir(dir.path()).expect("lists").count(), 0);
+
+        let missing = dir.path().join("missing");
+        let file = dir.path().join("file");
+        std::fs::write(&file, b"x").expect("writes");
+        let quoted = dir.path().join("a\"quote");
+        std::fs::create_dir(&quoted).expect("creates");
+        for bad in [missing.as_path(), file.as_path(), quoted.as_path()] {
+            assert!(
+                matches!(
+                    weight_cache_file(bad, &a, "litert", false),
+                    Err(Error::InvalidArgument { .. })
+                ),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]

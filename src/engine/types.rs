@@ -1,6 +1,9 @@
 //! The types every engine shares: accelerators, options, tensor descriptions and data, and
 //! the [`Engine`] and [`Session`] traits themselves.
 
+use std::path::{Path, PathBuf};
+
+use super::bytes::ModelBytes;
 use crate::error::{Error, Result};
 
 /// Which hardware runs the model.
@@ -51,13 +54,29 @@ impl std::str::FromStr for Accelerator {
     }
 }
 
-/// How an engine should compile a model.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How an engine should compile a model. Every engine setting travels through this one
+/// struct; [`ClassifierOptions`](crate::ClassifierOptions) fills it.
+///
+/// # Examples
+/// ```
+/// use lesionscan::engine::{Accelerator, EngineOptions};
+///
+/// let options = EngineOptions { accelerator: Accelerator::Cpu, threads: 2, ..EngineOptions::default() };
+/// assert!(!options.half_precision);
+/// assert_eq!(options.weight_cache_dir, None);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EngineOptions {
     /// Requested accelerator.
     pub accelerator: Accelerator,
     /// CPU threads; `0` lets the engine choose (the number of cores, at most 4).
     pub threads: u32,
+    /// Ask the CPU path (XNNPACK) to compute floating-point operators in half precision.
+    /// A request, not a promise: the session's [`Session::precision`] says what ran.
+    pub half_precision: bool,
+    /// A directory where the CPU path may keep XNNPACK's packed weights between loads
+    /// (one file per model content and precision). `None`: no file is written.
+    pub weight_cache_dir: Option<PathBuf>,
 }
 
 impl Default for EngineOptions {
@@ -65,7 +84,52 @@ impl Default for EngineOptions {
         Self {
             accelerator: Accelerator::Auto,
             threads: 0,
+            half_precision: false,
+            weight_cache_dir: None,
         }
+    }
+}
+
+/// The arithmetic a session's floating-point operators run in, as observed when the model
+/// was loaded (not as requested).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Precision {
+    /// Every floating-point operator computes in 32-bit floats: results equal TensorFlow
+    /// Lite's reference up to the usual float rounding.
+    #[default]
+    Float32,
+    /// Every floating-point operator the engine could observe computes in 16-bit floats
+    /// (activations and weights stored as half floats; on CPUs without native half-float
+    /// arithmetic XNNPACK converts to 32 bits for each multiply-add and rounds back).
+    Float16,
+    /// Some floating-point operators compute in 16-bit floats, the others in 32-bit
+    /// (for example those the runtime keeps on its own kernels rather than XNNPACK's).
+    Mixed,
+    /// The accelerator (GPU, NPU) chooses its own arithmetic and does not report it;
+    /// LiteRT's GPU path computes in half precision by default.
+    AcceleratorDefined,
+}
+
+impl Precision {
+    /// Lower-case name: `float32`, `float16`, `mixed`, `accelerator-defined`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Float32 => "float32",
+            Self::Float16 => "float16",
+            Self::Mixed => "mixed",
+            Self::AcceleratorDefined => "accelerator-defined",
+        }
+    }
+
+    /// Whether any operator computed in half precision (`Float16` or `Mixed`).
+    pub fn uses_half(self) -> bool {
+        matches!(self, Self::Float16 | Self::Mixed)
+    }
+}
+
+impl std::fmt::Display for Precision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -196,12 +260,24 @@ pub trait Engine: Send + Sync {
     fn name(&self) -> &'static str;
 
     /// Compiles a model for the requested accelerator, falling back to the CPU when
-    /// that accelerator is missing.
+    /// that accelerator is missing, and runs it once on zeros (a damaged model can pass
+    /// the runtime's checks and still fail on its first run; that run also settles what
+    /// [`Session::precision`] reports). The session keeps a reference to `model` (no copy)
+    /// for as long as it lives.
     ///
     /// # Errors
-    /// [`Error::InvalidModel`] when the bytes are not a model the runtime accepts;
-    /// [`Error::Engine`] when compilation fails on every accelerator.
-    fn load(&self, model: &[u8], options: &EngineOptions) -> Result<Box<dyn Session>>;
+    /// [`Error::InvalidModel`] when the bytes are not a model the runtime accepts or the
+    /// model does not run; [`Error::Engine`] when compilation fails on every accelerator;
+    /// [`Error::InvalidArgument`] for a weight cache directory that is not usable.
+    fn load_shared(&self, model: &ModelBytes, options: &EngineOptions) -> Result<Box<dyn Session>>;
+
+    /// [`Engine::load_shared`] for borrowed bytes, which are copied once.
+    ///
+    /// # Errors
+    /// As [`Engine::load_shared`].
+    fn load(&self, model: &[u8], options: &EngineOptions) -> Result<Box<dyn Session>> {
+        self.load_shared(&ModelBytes::from(model), options)
+    }
 }
 
 /// A compiled model. Not shared between threads while it runs (`run` takes `&mut self`).
@@ -212,6 +288,11 @@ pub trait Session: Send {
     fn outputs(&self) -> &[TensorInfo];
     /// The accelerator that actually runs the model.
     fn accelerator(&self) -> Accelerator;
+    /// The arithmetic the model's floating-point operators run in, as observed at load.
+    fn precision(&self) -> Precision;
+    /// The XNNPACK weight cache file this session reads its packed weights from, when a
+    /// cache directory was given and the file could be used.
+    fn weight_cache(&self) -> Option<&Path>;
     /// Runs the model. `inputs` must match [`Session::inputs`] in count, type and length.
     ///
     /// # Errors

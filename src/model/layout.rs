@@ -1,9 +1,7 @@
 //! Checking a loaded model against its card, once, at load time.
 
-use sha2::{Digest, Sha256};
-
 use super::{InputDType, ModelCard};
-use crate::engine::{DType, TensorInfo};
+use crate::engine::{DType, ModelBytes, TensorInfo};
 use crate::error::{Error, Result};
 use crate::image::TargetSize;
 
@@ -20,18 +18,10 @@ pub(crate) struct ModelLayout {
     pub(crate) target: TargetSize,
 }
 
-/// Lower-case hex SHA-256 of `bytes`.
-pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// Checks the model's bytes against the card's checksum.
-pub(crate) fn check_checksum(card: &ModelCard, model: &[u8]) -> Result<()> {
+pub(crate) fn check_checksum(card: &ModelCard, model: &ModelBytes) -> Result<()> {
     if let Some(expected) = &card.sha256 {
-        let actual = sha256_hex(model);
+        let actual = model.sha256_hex();
         if !actual.eq_ignore_ascii_case(expected) {
             return Err(Error::model(format!(
                 "sha256 of the model bytes is {actual}, the card expects {expected}"

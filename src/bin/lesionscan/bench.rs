@@ -141,6 +141,7 @@ pub(crate) fn run(args: &BenchArgs) -> CmdResult {
         let value = json!({
             "model_id": card.id,
             "accelerator": accelerator,
+            "precision": classifier.model_info().precision.name(),
             "threads": threads,
             "runs": args.runs,
             "load_ms": load_ms,
@@ -149,8 +150,10 @@ pub(crate) fn run(args: &BenchArgs) -> CmdResult {
         println!("{value}");
     } else {
         println!(
-            "model {} on {accelerator}, threads {threads} (0 = auto), {} runs",
-            card.id, args.runs
+            "model {} on {accelerator} ({}), threads {threads} (0 = auto), {} runs",
+            card.id,
+            classifier.model_info().precision,
+            args.runs
         );
         println!("load          {load_ms:>9.2} ms");
         println!("{:<13} {:>9} {:>9}", "stage", "median", "p90");

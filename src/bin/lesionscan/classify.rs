@@ -125,8 +125,8 @@ fn write_table(out: &mut impl Write, file: &str, result: &Classification) -> std
     writeln!(out, "{file}")?;
     writeln!(
         out,
-        "  model {} on {} ({}), {total_ms:.1} ms",
-        result.model_id, result.accelerator, result.engine
+        "  model {} on {} ({}, {}), {total_ms:.1} ms",
+        result.model_id, result.accelerator, result.engine, result.precision
     )?;
     for c in &result.categories {
         let flag = if c.malignant { "  malignant" } else { "" };

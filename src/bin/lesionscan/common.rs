@@ -65,14 +65,27 @@ pub(crate) struct ModelArgs {
     /// CPU threads (0: one per core, at most 4).
     #[arg(long, default_value_t = 0)]
     pub(crate) threads: u32,
+    /// Ask the CPU to compute in half precision where it can (results say what ran).
+    #[arg(long)]
+    pub(crate) half_precision: bool,
+    /// Keep XNNPACK's packed weights in this directory, for faster later loads (nothing
+    /// is written without it).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) cache_dir: Option<PathBuf>,
 }
 
 impl ModelArgs {
-    /// Classifier options with the accelerator and thread count of these arguments.
+    /// Classifier options with the accelerator, threads, precision and cache of these
+    /// arguments.
     pub(crate) fn options(&self) -> ClassifierOptions {
-        ClassifierOptions::default()
+        let options = ClassifierOptions::default()
             .with_accelerator(self.accelerator)
             .with_threads(self.threads)
+            .with_half_precision(self.half_precision);
+        match &self.cache_dir {
+            Some(dir) => options.with_cache_dir(dir),
+            None => options,
+        }
     }
 }
 
@@ -162,6 +175,8 @@ pub(crate) fn model_info_json(info: &ModelInfo) -> Result<Value, Failure> {
         "outputs": info.outputs.iter().map(tensor_json).collect::<Vec<_>>(),
         "engine": info.engine,
         "accelerator": info.accelerator.name(),
+        "precision": info.precision.name(),
+        "weight_cache": info.weight_cache.as_ref().map(|p| p.display().to_string()),
         "disclaimer": DISCLAIMER,
     }))
 }

@@ -40,7 +40,13 @@ pub(crate) fn run(args: &InfoArgs) -> CmdResult {
     if let Some(sha) = &card.sha256 {
         println!("sha256     {sha}");
     }
-    println!("runs on    {} ({})", info.accelerator, info.engine);
+    println!(
+        "runs on    {} ({}), {}",
+        info.accelerator, info.engine, info.precision
+    );
+    if let Some(cache) = &info.weight_cache {
+        println!("cache      {}", cache.display());
+    }
     let i = &card.input;
     println!(
         "input      {}x{} {} {}, (pixel - {:?}) / {:?}, {} resize, crop {}",

@@ -1,12 +1,13 @@
 //! Where the model comes from: `--model/--card`, or the default built into the binary.
 
-use lesionscan::{Classifier, ClassifierOptions};
+use lesionscan::{Classifier, ClassifierOptions, ModelBytes};
 
 use crate::common::{read, Failure, ModelArgs};
 
 /// Model bytes, card text, and a label for messages.
 struct ModelSource {
-    model: Vec<u8>,
+    /// The built-in model's static bytes or a mapped `--model` file: never copied.
+    model: ModelBytes,
     card: String,
     label: String,
 }
@@ -17,7 +18,7 @@ fn builtin() -> Option<ModelSource> {
     static MODEL: &[u8] = include_bytes!(env!("LESIONSCAN_DEFAULT_MODEL"));
     static CARD: &str = include_str!(env!("LESIONSCAN_DEFAULT_CARD"));
     Some(ModelSource {
-        model: MODEL.to_vec(),
+        model: ModelBytes::from_static(MODEL),
         card: CARD.to_string(),
         label: "(built-in default)".into(),
     })
@@ -32,7 +33,7 @@ fn builtin() -> Option<ModelSource> {
 /// Loads the model `args` name (or the built-in one) with `options`.
 pub(crate) fn load(args: &ModelArgs, options: ClassifierOptions) -> Result<Classifier, Failure> {
     let source = resolve(args)?;
-    Classifier::from_bytes(&source.model, &source.card, options)
+    Classifier::from_bytes(source.model, &source.card, options)
         .map_err(|e| Failure::from_error(&format!("cannot load model {}", source.label), &e))
 }
 
@@ -49,7 +50,8 @@ fn resolve(args: &ModelArgs) -> Result<ModelSource, Failure> {
         Some(card) => card.clone(),
         None => model_path.with_extension("json"),
     };
-    let model = read(model_path, "model")?;
+    let model = ModelBytes::map_file(model_path)
+        .map_err(|e| Failure::input(format!("cannot read model {}: {e}", model_path.display())))?;
     let card = read(&card_path, "model card")?;
     let card = String::from_utf8(card).map_err(|_| {
         Failure::input(format!(

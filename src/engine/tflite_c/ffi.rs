@@ -153,25 +153,35 @@ extern "C" {
     ) -> c_int;
 }
 
-// xnnpack_delegate.h. Its options struct grew between releases (TF 2.6: the thread count
-// and one flag; 2.17: flags, a weights cache, file paths, ...), and only its first field,
-// `int32_t num_threads`, is the same in all of them. The engine therefore passes a zeroed
-// buffer larger than any release's struct with only `num_threads` set: the delegate copies
-// its own struct's size from it, and zero means "off" or "none" for every other field.
-// Not used on iOS, whose framework applies XNNPACK itself (see mod.rs).
-#[cfg(not(target_os = "ios"))]
+// xnnpack_delegate.h. Its options struct grew between releases: TF 2.6 has
+// `{ int32_t num_threads; uint32_t flags; }`, 2.17 to 2.19 add a weights cache, a flag for
+// variable operators and a cache file path after those two, and later LiteRT releases insert
+// `uint32_t runtime_flags` before `flags`. So `num_threads` is at offset 0 in all of them and
+// `flags` at offset 4 from 2.6 to 2.19 (`HALF_PRECISION_RUNTIMES` in mod.rs). The engine
+// passes a zeroed buffer larger than any release's struct with only those set: the delegate
+// copies its own struct's size from it, and zero means "off" or "none" for every other field.
+// On iOS the framework applies XNNPACK itself; the engine makes its own delegate there only
+// for half precision (see mod.rs). TensorFlowLiteC.framework exports both functions.
 extern "C" {
     pub(super) fn TfLiteXNNPackDelegateCreate(options: *const c_void) -> *mut TfLiteDelegate;
     pub(super) fn TfLiteXNNPackDelegateDelete(delegate: *mut TfLiteDelegate);
 }
 
-/// A zeroed stand-in for `TfLiteXNNPackDelegateOptions` of any release (see above).
-#[cfg(not(target_os = "ios"))]
+/// A zeroed stand-in for `TfLiteXNNPackDelegateOptions` of the releases above.
 #[repr(C, align(8))]
 pub(super) struct XnnpackOptionsBuffer {
     pub(super) num_threads: i32,
-    pub(super) rest: [u8; 252],
+    pub(super) flags: u32,
+    pub(super) rest: [u8; 248],
 }
+
+/// `TFLITE_XNNPACK_DELEGATE_FLAG_QS8 | _QU8`: int8 and uint8 operators on XNNPACK, the
+/// defaults of the iOS runtime's own XNNPACK delegate.
+#[cfg(target_os = "ios")]
+pub(super) const XNNPACK_QUANTIZED_FLAGS: u32 = 0x1 | 0x2;
+/// `TFLITE_XNNPACK_DELEGATE_FLAG_FORCE_FP16` (known from TF 2.9 on; older releases ignore
+/// the bit, which `TfLiteCEngine` detects).
+pub(super) const XNNPACK_FORCE_FP16: u32 = 0x4;
 
 // metal_delegate.h (TensorFlowLiteCMetal.framework). `options` may be null: the header
 // documents that null means its defaults (no precision loss, passive wait), and the 2.17

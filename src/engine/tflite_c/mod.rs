@@ -15,18 +15,29 @@
 //!   is missing or refuses the model, the CPU runs it and the session reports `Cpu`.
 //!   Elsewhere this engine has no GPU path and always falls back.
 //! * NPU: none (Core ML is not wired); falls back to the CPU.
+//! * Half precision (`EngineOptions::half_precision`): an XNNPACK delegate with
+//!   `TFLITE_XNNPACK_DELEGATE_FLAG_FORCE_FP16`, for runtimes 2.6 to 2.19 whose options
+//!   layout is known; the C API cannot report what precision ran, so the engine compares
+//!   outputs with a float32 run (see `TfLiteCSession::with_half_precision`). TF 2.6, which
+//!   the Linux tests use, predates the flag and ignores it: the engine then reports float32.
+//! * XNNPACK weight cache: not wired. The cache file path sits at a different offset of
+//!   the delegate options in each release that has one (2.17 on), and TF 2.6, the only
+//!   runtime the tests can run, has none to check it against; `cache_dir` is validated
+//!   and otherwise unused here.
 
 mod ffi;
 
 use std::ffi::{c_char, CStr};
 use std::ptr::{self, NonNull};
 
+use super::bytes::ModelBytes;
 use super::policy::{
     byte_len, call_guarded, check_inputs, check_model_header, compile_with_fallback,
-    effective_threads, output_from_bytes, static_dim,
+    effective_threads, output_from_bytes, static_dim, trial_run, weight_cache_file,
 };
 use super::types::{
-    Accelerator, DType, Engine, EngineOptions, Quantization, Session, TensorData, TensorInfo,
+    Accelerator, DType, Engine, EngineOptions, Precision, Quantization, Session, TensorData,
+    TensorInfo,
 };
 use crate::error::{Error, Result};
 
@@ -46,7 +57,7 @@ pub const MINIMUM_IOS_RUNTIME: (u32, u32) = (2, 17);
 /// use lesionscan::engine::{Accelerator, Engine, EngineOptions, TfLiteCEngine};
 ///
 /// let model = std::fs::read("tests/data/two_input_float.tflite")?;
-/// let options = EngineOptions { accelerator: Accelerator::Cpu, threads: 1 };
+/// let options = EngineOptions { accelerator: Accelerator::Cpu, threads: 1, ..EngineOptions::default() };
 /// let session = TfLiteCEngine::new().load(&model, &options)?;
 /// assert_eq!(session.inputs()[0].shape, vec![1, 64, 64, 3]);
 /// assert_eq!(session.accelerator(), Accelerator::Cpu);
@@ -136,34 +147,122 @@ impl Engine for TfLiteCEngine {
         "tflite-c"
     }
 
-    fn load(&self, model: &[u8], options: &EngineOptions) -> Result<Box<dyn Session>> {
+    fn load_shared(&self, model: &ModelBytes, options: &EngineOptions) -> Result<Box<dyn Session>> {
         check_model_header(model)?;
         self.check_runtime()?;
-        let model = ModelHandle::from_bytes(model)?;
+        if let Some(dir) = &options.weight_cache_dir {
+            // Checked like LiteRT's, so that a misconfiguration shows on every platform.
+            weight_cache_file(dir, model, self.name(), false)?;
+            log::info!("the TFLite C engine keeps no XNNPACK weight cache; cache_dir is unused");
+        }
+        let model = ModelHandle::new(model.clone())?;
         let threads = effective_threads(options.threads);
         let (interpreter, accelerator) =
             compile_with_fallback(options.accelerator, |accelerator| {
-                Interpreter::new(&model, accelerator, threads)
+                Interpreter::new(&model, accelerator, threads, false)
             })?;
+        let mut session = TfLiteCSession::new(interpreter, model, accelerator)?;
+        trial_run(&mut session)?;
+        if options.half_precision {
+            if accelerator == Accelerator::Cpu {
+                session = session.with_half_precision(threads)?;
+            } else {
+                log::info!("half precision is a CPU option; {accelerator} chooses its own");
+            }
+        }
+        if accelerator != Accelerator::Cpu {
+            session.precision = Precision::AcceleratorDefined;
+        }
+        log::info!(
+            "TFLite {} built an interpreter with {} input(s), {} output(s) on {accelerator} ({threads} CPU thread(s), {})",
+            Self::runtime_version(),
+            session.inputs.len(),
+            session.outputs.len(),
+            session.precision,
+        );
+        Ok(Box::new(session))
+    }
+}
+
+impl TfLiteCSession {
+    fn new(interpreter: Interpreter, model: ModelHandle, accelerator: Accelerator) -> Result<Self> {
         let inputs = (0..interpreter.input_count())
             .map(|i| describe(interpreter.input(i)?))
             .collect::<Result<Vec<_>>>()?;
         let outputs = (0..interpreter.output_count())
             .map(|i| describe(interpreter.output(i)?))
             .collect::<Result<Vec<_>>>()?;
-        log::info!(
-            "TFLite {} built an interpreter with {} input(s), {} output(s) on {accelerator} ({threads} CPU thread(s))",
-            Self::runtime_version(),
-            inputs.len(),
-            outputs.len()
-        );
-        Ok(Box::new(TfLiteCSession {
+        Ok(Self {
             interpreter,
             _model: model,
             inputs,
             outputs,
             accelerator,
-        }))
+            precision: Precision::Float32,
+        })
+    }
+
+    /// This float32 CPU session, or one whose XNNPACK delegate forces half precision when
+    /// that observably takes effect.
+    ///
+    /// The C API cannot say which precision XNNPACK's operators run in, so the engine looks
+    /// at the outputs: the same varied inputs go through this session and through one built
+    /// with `TFLITE_XNNPACK_DELEGATE_FLAG_FORCE_FP16`; if the outputs are bit for bit the
+    /// same, half precision did not run (an older runtime ignores the flag) and this session
+    /// stays. XNNPACK refuses the flag by failing to prepare (no half-float support, or
+    /// int8 operators), which also keeps this session. Only one interpreter lives at a time,
+    /// so the half-precision one is built again after the comparison: up to three builds.
+    fn with_half_precision(mut self, threads: u32) -> Result<Self> {
+        let version = TfLiteCEngine::runtime_version();
+        if !parse_version(&version).is_some_and(|v| HALF_PRECISION_RUNTIMES.contains(&v)) {
+            log::warn!("half precision is not wired for TFLite {version:?}; running float32");
+            return Ok(self);
+        }
+        let probe = probe_inputs(&self.inputs)?;
+        let full = self.run(&probe)?;
+        let TfLiteCSession {
+            interpreter,
+            _model: model,
+            accelerator,
+            ..
+        } = self;
+        drop(interpreter);
+        let interpreter = match Interpreter::new(&model, accelerator, threads, true) {
+            Ok(interpreter) => interpreter,
+            Err(err) => {
+                log::warn!(
+                    "half precision is not available for this model here ({err}); running float32"
+                );
+                return Self::float32(model, accelerator, threads);
+            }
+        };
+        let mut half = Self::new(interpreter, model, accelerator)?;
+        match trial_run(&mut half).and_then(|()| half.run(&probe)) {
+            Ok(outputs) if outputs != full => {
+                half.precision = Precision::Float16;
+                return Ok(half);
+            }
+            Ok(_) => {
+                log::warn!("TFLite {version} ignored the half-precision flag; running float32");
+            }
+            Err(err) => log::warn!(
+                "half precision is not available for this model here ({err}); running float32"
+            ),
+        }
+        let TfLiteCSession {
+            interpreter,
+            _model: model,
+            ..
+        } = half;
+        drop(interpreter);
+        Self::float32(model, accelerator, threads)
+    }
+
+    fn float32(model: ModelHandle, accelerator: Accelerator, threads: u32) -> Result<Self> {
+        let interpreter = Interpreter::new(&model, accelerator, threads, false)?;
+        let mut session = Self::new(interpreter, model, accelerator)?;
+        trial_run(&mut session)?;
+        Ok(session)
     }
 }
 
@@ -174,17 +273,16 @@ fn guarded(call: &str, f: impl FnOnce(*mut c_char, usize) -> i32) -> Result<i32>
     })
 }
 
-/// Owns a `TfLiteModel` and the bytes it reads from.
+/// Owns a `TfLiteModel` and a reference to the bytes it reads from.
 struct ModelHandle {
     ptr: NonNull<ffi::TfLiteModel>,
     // TfLiteModelCreate does not copy: the bytes must outlive the model and every
     // interpreter built from it. Dropped after `ptr` (see Drop).
-    _bytes: Box<[u8]>,
+    _bytes: ModelBytes,
 }
 
 impl ModelHandle {
-    fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        let bytes: Box<[u8]> = bytes.into();
+    fn new(bytes: ModelBytes) -> Result<Self> {
         let mut raw: *mut ffi::TfLiteModel = ptr::null_mut();
         // SAFETY: `bytes` is valid for `bytes.len()` bytes and outlives the model (stored
         // beside it); `raw` is a valid out-pointer.
@@ -302,32 +400,78 @@ impl Drop for Delegate {
     }
 }
 
-/// The XNNPACK delegate for the CPU path where the runtime does not apply it by default
-/// (see the module documentation), with `threads` threads like TFLite's own default
-/// delegate (no thread pool for one thread).
-#[cfg(not(target_os = "ios"))]
-fn cpu_delegate(threads: u32) -> Result<Option<Delegate>> {
+/// An XNNPACK delegate with `threads` threads like TFLite's own default delegate (no thread
+/// pool for one thread) and `flags` (at offset 4 in the releases `HALF_PRECISION_RUNTIMES`
+/// lists; zero, the defaults' "off", for the others, see ffi.rs).
+fn xnnpack_delegate(threads: u32, flags: u32) -> Result<Delegate> {
     let options = ffi::XnnpackOptionsBuffer {
         num_threads: if threads > 1 { threads as i32 } else { 0 },
-        rest: [0; 252],
+        flags,
+        rest: [0; 248],
     };
     // SAFETY: `options` is larger than every release's options struct and zero past
-    // `num_threads` (see ffi.rs); the delegate copies it during the call.
+    // `flags` (see ffi.rs); the delegate copies it during the call.
     let raw = unsafe { ffi::TfLiteXNNPackDelegateCreate(ptr::from_ref(&options).cast()) };
     NonNull::new(raw)
-        .map(|ptr| {
-            Some(Delegate {
-                ptr,
-                delete: ffi::TfLiteXNNPackDelegateDelete,
-            })
+        .map(|ptr| Delegate {
+            ptr,
+            delete: ffi::TfLiteXNNPackDelegateDelete,
         })
         .ok_or_else(|| Error::engine("TfLiteXNNPackDelegateCreate returned null"))
 }
 
-/// On iOS the runtime applies XNNPACK itself; a second, explicit one would replace it.
+/// The XNNPACK delegate for the CPU path where the runtime does not apply it by default
+/// (see the module documentation); with `half`, one that forces half precision.
+#[cfg(not(target_os = "ios"))]
+fn cpu_delegate(threads: u32, half: bool) -> Result<Option<Delegate>> {
+    let flags = if half { ffi::XNNPACK_FORCE_FP16 } else { 0 };
+    xnnpack_delegate(threads, flags).map(Some)
+}
+
+/// On iOS the runtime applies XNNPACK itself (a second, explicit one would replace it), so
+/// the engine makes its own only to force half precision, with the quantised-operator flags
+/// the runtime's default delegate has.
 #[cfg(target_os = "ios")]
-fn cpu_delegate(_threads: u32) -> Result<Option<Delegate>> {
-    Ok(None)
+fn cpu_delegate(threads: u32, half: bool) -> Result<Option<Delegate>> {
+    if !half {
+        return Ok(None);
+    }
+    xnnpack_delegate(
+        threads,
+        ffi::XNNPACK_QUANTIZED_FLAGS | ffi::XNNPACK_FORCE_FP16,
+    )
+    .map(Some)
+}
+
+/// TFLite releases whose XNNPACK options have `flags` at offset 4 (see ffi.rs), so that
+/// half precision can be asked for: 2.6 to 2.19.
+const HALF_PRECISION_RUNTIMES: std::ops::RangeInclusive<(u32, u32)> = (2, 6)..=(2, 19);
+
+/// Inputs that exercise every operator with varied values (zeros would leave half-float
+/// rounding invisible): a fixed pseudo-random sequence in each input's type, floats in
+/// -1..1.
+fn probe_inputs(infos: &[TensorInfo]) -> Result<Vec<TensorData>> {
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 32) as u32
+    };
+    infos
+        .iter()
+        .map(|info| {
+            Ok(match TensorData::zeros(info.dtype, info.len())? {
+                TensorData::F32(v) => TensorData::F32(
+                    v.iter()
+                        .map(|_| next() as f32 / u32::MAX as f32 * 2.0 - 1.0)
+                        .collect(),
+                ),
+                TensorData::U8(v) => TensorData::U8(v.iter().map(|_| next() as u8).collect()),
+                TensorData::I8(v) => TensorData::I8(v.iter().map(|_| next() as u8 as i8).collect()),
+            })
+        })
+        .collect()
 }
 
 /// The Metal delegate with the header's default options (full precision).
@@ -362,13 +506,18 @@ struct Interpreter {
 }
 
 impl Interpreter {
-    fn new(model: &ModelHandle, accelerator: Accelerator, threads: u32) -> Result<Self> {
+    fn new(
+        model: &ModelHandle,
+        accelerator: Accelerator,
+        threads: u32,
+        half: bool,
+    ) -> Result<Self> {
         let delegate = match accelerator {
             Accelerator::Gpu => Some(gpu_delegate()?),
             Accelerator::Npu => {
                 return Err(Error::unsupported("the TFLite C engine has no NPU path"))
             }
-            Accelerator::Cpu | Accelerator::Auto => cpu_delegate(threads)?,
+            Accelerator::Cpu | Accelerator::Auto => cpu_delegate(threads, half)?,
         };
         let options = Options::new()?;
         let log = ErrorLog::new();
@@ -529,6 +678,7 @@ struct TfLiteCSession {
     inputs: Vec<TensorInfo>,
     outputs: Vec<TensorInfo>,
     accelerator: Accelerator,
+    precision: Precision,
 }
 
 // SAFETY: the interpreter, its delegate, its error log and the model are owned by this
@@ -551,6 +701,14 @@ impl Session for TfLiteCSession {
 
     fn accelerator(&self) -> Accelerator {
         self.accelerator
+    }
+
+    fn precision(&self) -> Precision {
+        self.precision
+    }
+
+    fn weight_cache(&self) -> Option<&std::path::Path> {
+        None
     }
 
     fn run(&mut self, inputs: &[TensorData]) -> Result<Vec<TensorData>> {
