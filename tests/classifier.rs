@@ -1,8 +1,7 @@
 //! The Classifier end to end: results against TensorFlow, options, bad input, threads.
 
 use lesionscan::engine::{
-    Accelerator, DType, Engine, EngineOptions, ModelBytes, Precision, Session, TensorData,
-    TensorInfo,
+    Accelerator, DType, Engine, EngineOptions, Session, TensorData, TensorInfo,
 };
 use lesionscan::{
     BodySite, Classifier, ClassifierOptions, Error, Frame, ImageOptions, PatientInfo, PixelFormat,
@@ -472,9 +471,9 @@ impl Engine for FixedLogits {
     fn name(&self) -> &'static str {
         "fixed"
     }
-    fn load_shared(
+    fn load(
         &self,
-        _model: &ModelBytes,
+        _model: &[u8],
         _options: &EngineOptions,
     ) -> lesionscan::Result<Box<dyn Session>> {
         let info = |name: &str, shape: Vec<usize>| TensorInfo {
@@ -497,12 +496,6 @@ impl Session for FixedSession {
     }
     fn outputs(&self) -> &[TensorInfo] {
         &self.outputs
-    }
-    fn precision(&self) -> Precision {
-        Precision::Float32
-    }
-    fn weight_cache(&self) -> Option<&std::path::Path> {
-        None
     }
     fn accelerator(&self) -> Accelerator {
         Accelerator::Cpu

@@ -161,6 +161,12 @@ impl Engine for LiteRtEngine {
         "litert"
     }
 
+    /// Copies the bytes once (the session must keep them), then as
+    /// [`Engine::load_shared`], trial run included.
+    fn load(&self, model: &[u8], options: &EngineOptions) -> Result<Box<dyn Session>> {
+        self.load_shared(&ModelBytes::from(model), options)
+    }
+
     fn load_shared(&self, model: &ModelBytes, options: &EngineOptions) -> Result<Box<dyn Session>> {
         check_model_header(model)?;
         let env = shared_environment()?;

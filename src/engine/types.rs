@@ -260,23 +260,29 @@ pub trait Engine: Send + Sync {
     fn name(&self) -> &'static str;
 
     /// Compiles a model for the requested accelerator, falling back to the CPU when
-    /// that accelerator is missing, and runs it once on zeros (a damaged model can pass
-    /// the runtime's checks and still fail on its first run; that run also settles what
-    /// [`Session::precision`] reports). The session keeps a reference to `model` (no copy)
-    /// for as long as it lives.
+    /// that accelerator is missing. An engine that must keep the bytes copies them; the
+    /// engines of this crate also run the model once on zeros, as
+    /// [`Engine::load_shared`] does.
     ///
     /// # Errors
-    /// [`Error::InvalidModel`] when the bytes are not a model the runtime accepts or the
-    /// model does not run; [`Error::Engine`] when compilation fails on every accelerator;
+    /// [`Error::InvalidModel`] when the bytes are not a model the runtime accepts;
+    /// [`Error::Engine`] when compilation fails on every accelerator;
     /// [`Error::InvalidArgument`] for a weight cache directory that is not usable.
-    fn load_shared(&self, model: &ModelBytes, options: &EngineOptions) -> Result<Box<dyn Session>>;
+    fn load(&self, model: &[u8], options: &EngineOptions) -> Result<Box<dyn Session>>;
 
-    /// [`Engine::load_shared`] for borrowed bytes, which are copied once.
+    /// Compiles a model as [`Engine::load`] does and runs it once on zeros: a damaged
+    /// model can pass the runtime's checks and still fail on its first run, and that run
+    /// also settles what [`Session::precision`] reports. This is what
+    /// [`Classifier`](crate::Classifier) calls. The engines of this crate keep a reference
+    /// to `model` (no copy) for as long as the session lives; the default implementation
+    /// calls [`Engine::load`], then runs the session once.
     ///
     /// # Errors
-    /// As [`Engine::load_shared`].
-    fn load(&self, model: &[u8], options: &EngineOptions) -> Result<Box<dyn Session>> {
-        self.load_shared(&ModelBytes::from(model), options)
+    /// As [`Engine::load`], and [`Error::InvalidModel`] when the model does not run.
+    fn load_shared(&self, model: &ModelBytes, options: &EngineOptions) -> Result<Box<dyn Session>> {
+        let mut session = self.load(model, options)?;
+        super::policy::trial_run(session.as_mut())?;
+        Ok(session)
     }
 }
 
@@ -289,10 +295,16 @@ pub trait Session: Send {
     /// The accelerator that actually runs the model.
     fn accelerator(&self) -> Accelerator;
     /// The arithmetic the model's floating-point operators run in, as observed at load.
-    fn precision(&self) -> Precision;
+    /// The default, for engines that only compute in 32-bit floats, is
+    /// [`Precision::Float32`].
+    fn precision(&self) -> Precision {
+        Precision::Float32
+    }
     /// The XNNPACK weight cache file this session reads its packed weights from, when a
-    /// cache directory was given and the file could be used.
-    fn weight_cache(&self) -> Option<&Path>;
+    /// cache directory was given and the file could be used. The default: none.
+    fn weight_cache(&self) -> Option<&Path> {
+        None
+    }
     /// Runs the model. `inputs` must match [`Session::inputs`] in count, type and length.
     ///
     /// # Errors

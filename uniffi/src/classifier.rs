@@ -62,7 +62,8 @@ impl Classifier {
         logging::init_platform_logger();
         let started = Instant::now();
         Self::loaded(
-            lesionscan::Classifier::from_bytes(&model, &card_json, options.into()),
+            // The vector is handed over, not copied: the runtime reads the model in place.
+            lesionscan::Classifier::from_bytes(model, &card_json, options.into()),
             started,
         )
     }

@@ -11,7 +11,7 @@
 //! | module | exports |
 //! | --- | --- |
 //! | `classifier` | `Classifier` (`fromFiles`, `fromBytes`, `classifyImage`, `classifyFrame`, `classifyRawFrame`, `modelInfo`) |
-//! | `options` | `ClassifierOptions`, `ImageOptions`, `Roi`, `DecodeMode`, `PatientInfo`, `Accelerator`, `Rotation`, `Sex`, `BodySite` |
+//! | `options` | `ClassifierOptions`, `ImageOptions`, `Roi`, `DecodeMode`, `PatientInfo`, `Accelerator`, `Precision`, `Rotation`, `Sex`, `BodySite` |
 //! | `results` | `Classification`, `Category`, `QualityReport`, `QualityIssue`, `Timings`, `ModelInfo`, `ClassInfo`, `TensorInfo` |
 //! | `frames` | `CameraFrame`, `FramePlane`, `PixelFormat` (frames copied in) |
 //! | `raw_frame` | `RawFrame`, `RawPlane` (frames read in place: the zero-copy camera path) |
@@ -31,7 +31,8 @@
 //! let data = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/");
 //! let options = ClassifierOptions {
 //!     accelerator: None, threads: Some(1), max_results: Some(3), score_threshold: 0.0,
-//!     allow: vec![], deny: vec![], reject_unusable: false,
+//!     allow: vec![], deny: vec![], reject_unusable: false, half_precision: false,
+//!     cache_dir: None,
 //! };
 //! let classifier = Classifier::from_files(
 //!     format!("{data}mobilenet_tiny_int8.tflite"),
@@ -71,7 +72,7 @@ pub use live::{
 pub use logging::{remove_log_sink, set_log_sink, LogLevel, LogSink, LogSinkError};
 pub use options::{
     rotation_from_degrees, Accelerator, BodySite, ClassifierOptions, DecodeMode, ImageOptions,
-    PatientInfo, Roi, Rotation, Sex,
+    PatientInfo, Precision, Roi, Rotation, Sex,
 };
 pub use raw_frame::{RawFrame, RawPlane};
 pub use results::{

@@ -335,6 +335,18 @@ pub struct ClassifierOptions {
     /// classified and the report only describes it.
     #[uniffi(default)]
     pub reject_unusable: bool,
+    /// Ask the CPU (XNNPACK) to compute floating-point operators in half precision: faster
+    /// on phone CPUs with half-float arithmetic (ARMv8.2-A and later), slightly less
+    /// faithful to TensorFlow. A request: `Classification.precision` says what ran (a
+    /// CPU or model that cannot do it runs in float32). Off by default.
+    #[uniffi(default)]
+    pub half_precision: bool,
+    /// A directory the app owns (Android `context.cacheDir`, iOS `Library/Caches`) where
+    /// the CPU path may keep the model's packed weights between loads, so that the next
+    /// load is faster; `null`: the library writes no file. It must exist; its files may
+    /// be deleted at any time. `ModelInfo.weightCache` names the file in use.
+    #[uniffi(default)]
+    pub cache_dir: Option<String>,
 }
 
 impl From<ClassifierOptions> for lesionscan::ClassifierOptions {
@@ -347,6 +359,8 @@ impl From<ClassifierOptions> for lesionscan::ClassifierOptions {
             allow,
             deny,
             reject_unusable,
+            half_precision,
+            cache_dir,
         } = value;
         Self {
             accelerator: accelerator.map_or(lesionscan::Accelerator::Auto, Into::into),
@@ -356,6 +370,33 @@ impl From<ClassifierOptions> for lesionscan::ClassifierOptions {
             allow,
             deny,
             reject_unusable,
+            half_precision,
+            cache_dir: cache_dir.map(Into::into),
+        }
+    }
+}
+
+/// The arithmetic a model's floating-point operators run in, as observed when it was
+/// loaded (not as requested).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum Precision {
+    /// 32-bit floats: results match TensorFlow's up to float rounding.
+    Float32,
+    /// 16-bit floats (`ClassifierOptions.halfPrecision` took effect).
+    Float16,
+    /// Some operators in 16-bit floats, the others in 32-bit.
+    Mixed,
+    /// The GPU or NPU chooses its own arithmetic and does not report it.
+    AcceleratorDefined,
+}
+
+impl From<lesionscan::Precision> for Precision {
+    fn from(value: lesionscan::Precision) -> Self {
+        match value {
+            lesionscan::Precision::Float32 => Self::Float32,
+            lesionscan::Precision::Float16 => Self::Float16,
+            lesionscan::Precision::Mixed => Self::Mixed,
+            lesionscan::Precision::AcceleratorDefined => Self::AcceleratorDefined,
         }
     }
 }
@@ -374,6 +415,8 @@ mod tests {
             allow: Vec::new(),
             deny: Vec::new(),
             reject_unusable: false,
+            half_precision: false,
+            cache_dir: None,
         };
         assert_eq!(
             lesionscan::ClassifierOptions::from(options),
@@ -387,6 +430,45 @@ mod tests {
         assert_eq!(
             lesionscan::ImageOptions::from(image),
             lesionscan::ImageOptions::default()
+        );
+    }
+
+    #[test]
+    fn half_precision_and_the_cache_dir_reach_the_core() {
+        let options = ClassifierOptions {
+            accelerator: Some(Accelerator::Cpu),
+            threads: Some(1),
+            max_results: None,
+            score_threshold: 0.0,
+            allow: Vec::new(),
+            deny: Vec::new(),
+            reject_unusable: false,
+            half_precision: true,
+            cache_dir: Some("/data/user/0/app/cache".into()),
+        };
+        let core = lesionscan::ClassifierOptions::from(options);
+        assert!(core.half_precision);
+        assert_eq!(
+            core.cache_dir.as_deref(),
+            Some(std::path::Path::new("/data/user/0/app/cache"))
+        );
+        let names: Vec<Precision> = [
+            lesionscan::Precision::Float32,
+            lesionscan::Precision::Float16,
+            lesionscan::Precision::Mixed,
+            lesionscan::Precision::AcceleratorDefined,
+        ]
+        .into_iter()
+        .map(Precision::from)
+        .collect();
+        assert_eq!(
+            names,
+            [
+                Precision::Float32,
+                Precision::Float16,
+                Precision::Mixed,
+                Precision::AcceleratorDefined
+            ]
         );
     }
 

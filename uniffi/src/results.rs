@@ -3,7 +3,7 @@
 //! Each record is made from the core's type in one `From` that destructures it without
 //! `..`, so a field added to the core breaks the build here instead of being dropped.
 
-use crate::options::Accelerator;
+use crate::options::{Accelerator, Precision};
 
 /// One class in a result.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
@@ -190,6 +190,10 @@ pub struct Classification {
     pub engine: String,
     /// The accelerator that actually ran the model.
     pub accelerator: Accelerator,
+    /// The arithmetic the model's floating-point operators ran in: `FLOAT32` unless
+    /// `ClassifierOptions.halfPrecision` was asked for and took effect (or the GPU/NPU
+    /// chose its own).
+    pub precision: Precision,
     /// The card's model id.
     pub model_id: String,
 }
@@ -203,6 +207,7 @@ impl From<lesionscan::Classification> for Classification {
             timings,
             engine,
             accelerator,
+            precision,
             model_id,
         } = value;
         Self {
@@ -212,6 +217,7 @@ impl From<lesionscan::Classification> for Classification {
             timings: timings.into(),
             engine,
             accelerator: accelerator.into(),
+            precision: precision.into(),
             model_id,
         }
     }
@@ -316,6 +322,11 @@ pub struct ModelInfo {
     pub engine: String,
     /// The accelerator that runs it.
     pub accelerator: Accelerator,
+    /// The arithmetic its floating-point operators run in (see `Classification.precision`).
+    pub precision: Precision,
+    /// The weight cache file in use, when `ClassifierOptions.cacheDir` was given and the
+    /// file could be written or read; `null` otherwise.
+    pub weight_cache: Option<String>,
 }
 
 impl From<lesionscan::ModelInfo> for ModelInfo {
@@ -326,6 +337,8 @@ impl From<lesionscan::ModelInfo> for ModelInfo {
             outputs,
             engine,
             accelerator,
+            precision,
+            weight_cache,
         } = value;
         let card_json = card.to_json();
         let lesionscan::ModelCard {
@@ -354,6 +367,8 @@ impl From<lesionscan::ModelInfo> for ModelInfo {
             outputs: outputs.into_iter().map(Into::into).collect(),
             engine,
             accelerator: accelerator.into(),
+            precision: precision.into(),
+            weight_cache: weight_cache.map(|path| path.to_string_lossy().into_owned()),
         }
     }
 }

@@ -31,6 +31,8 @@ fn cpu() -> ClassifierOptions {
         allow: Vec::new(),
         deny: Vec::new(),
         reject_unusable: false,
+        half_precision: false,
+        cache_dir: None,
     }
 }
 

@@ -25,6 +25,8 @@ fn classifier() -> Arc<Classifier> {
         allow: Vec::new(),
         deny: Vec::new(),
         reject_unusable: false,
+        half_precision: false,
+        cache_dir: None,
     };
     Classifier::from_files(
         format!("{DATA}mobilenet_tiny_int8.tflite"),

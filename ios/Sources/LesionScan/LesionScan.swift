@@ -1500,6 +1500,12 @@ public struct Classification: Equatable, Hashable {
      */
     public var accelerator: Accelerator
     /**
+     * The arithmetic the model's floating-point operators ran in: `FLOAT32` unless
+     * `ClassifierOptions.halfPrecision` was asked for and took effect (or the GPU/NPU
+     * chose its own).
+     */
+    public var precision: Precision
+    /**
      * The card's model id.
      */
     public var modelId: String
@@ -1528,6 +1534,11 @@ public struct Classification: Equatable, Hashable {
          * The accelerator that actually ran the model.
          */accelerator: Accelerator, 
         /**
+         * The arithmetic the model's floating-point operators ran in: `FLOAT32` unless
+         * `ClassifierOptions.halfPrecision` was asked for and took effect (or the GPU/NPU
+         * chose its own).
+         */precision: Precision, 
+        /**
          * The card's model id.
          */modelId: String) {
         self.categories = categories
@@ -1536,6 +1547,7 @@ public struct Classification: Equatable, Hashable {
         self.timings = timings
         self.engine = engine
         self.accelerator = accelerator
+        self.precision = precision
         self.modelId = modelId
     }
 
@@ -1561,6 +1573,7 @@ public struct FfiConverterTypeClassification: FfiConverterRustBuffer {
                 timings: FfiConverterTypeTimings.read(from: &buf), 
                 engine: FfiConverterString.read(from: &buf), 
                 accelerator: FfiConverterTypeAccelerator.read(from: &buf), 
+                precision: FfiConverterTypePrecision.read(from: &buf), 
                 modelId: FfiConverterString.read(from: &buf)
         )
     }
@@ -1572,6 +1585,7 @@ public struct FfiConverterTypeClassification: FfiConverterRustBuffer {
         FfiConverterTypeTimings.write(value.timings, into: &buf)
         FfiConverterString.write(value.engine, into: &buf)
         FfiConverterTypeAccelerator.write(value.accelerator, into: &buf)
+        FfiConverterTypePrecision.write(value.precision, into: &buf)
         FfiConverterString.write(value.modelId, into: &buf)
     }
 }
@@ -1628,6 +1642,20 @@ public struct ClassifierOptions: Equatable, Hashable {
      * classified and the report only describes it.
      */
     public var rejectUnusable: Bool
+    /**
+     * Ask the CPU (XNNPACK) to compute floating-point operators in half precision: faster
+     * on phone CPUs with half-float arithmetic (ARMv8.2-A and later), slightly less
+     * faithful to TensorFlow. A request: `Classification.precision` says what ran (a
+     * CPU or model that cannot do it runs in float32). Off by default.
+     */
+    public var halfPrecision: Bool
+    /**
+     * A directory the app owns (Android `context.cacheDir`, iOS `Library/Caches`) where
+     * the CPU path may keep the model's packed weights between loads, so that the next
+     * load is faster; `null`: the library writes no file. It must exist; its files may
+     * be deleted at any time. `ModelInfo.weightCache` names the file in use.
+     */
+    public var cacheDir: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -1656,7 +1684,19 @@ public struct ClassifierOptions: Equatable, Hashable {
          * the result has no categories, a `malignantProbability` of 0 and a `quality` report
          * that says why, and the model does not run. When `false`, every picture is
          * classified and the report only describes it.
-         */rejectUnusable: Bool = false) {
+         */rejectUnusable: Bool = false, 
+        /**
+         * Ask the CPU (XNNPACK) to compute floating-point operators in half precision: faster
+         * on phone CPUs with half-float arithmetic (ARMv8.2-A and later), slightly less
+         * faithful to TensorFlow. A request: `Classification.precision` says what ran (a
+         * CPU or model that cannot do it runs in float32). Off by default.
+         */halfPrecision: Bool = false, 
+        /**
+         * A directory the app owns (Android `context.cacheDir`, iOS `Library/Caches`) where
+         * the CPU path may keep the model's packed weights between loads, so that the next
+         * load is faster; `null`: the library writes no file. It must exist; its files may
+         * be deleted at any time. `ModelInfo.weightCache` names the file in use.
+         */cacheDir: String? = nil) {
         self.accelerator = accelerator
         self.threads = threads
         self.maxResults = maxResults
@@ -1664,6 +1704,8 @@ public struct ClassifierOptions: Equatable, Hashable {
         self.allow = allow
         self.deny = deny
         self.rejectUnusable = rejectUnusable
+        self.halfPrecision = halfPrecision
+        self.cacheDir = cacheDir
     }
 
     
@@ -1688,7 +1730,9 @@ public struct FfiConverterTypeClassifierOptions: FfiConverterRustBuffer {
                 scoreThreshold: FfiConverterFloat.read(from: &buf), 
                 allow: FfiConverterSequenceString.read(from: &buf), 
                 deny: FfiConverterSequenceString.read(from: &buf), 
-                rejectUnusable: FfiConverterBool.read(from: &buf)
+                rejectUnusable: FfiConverterBool.read(from: &buf), 
+                halfPrecision: FfiConverterBool.read(from: &buf), 
+                cacheDir: FfiConverterOptionString.read(from: &buf)
         )
     }
 
@@ -1700,6 +1744,8 @@ public struct FfiConverterTypeClassifierOptions: FfiConverterRustBuffer {
         FfiConverterSequenceString.write(value.allow, into: &buf)
         FfiConverterSequenceString.write(value.deny, into: &buf)
         FfiConverterBool.write(value.rejectUnusable, into: &buf)
+        FfiConverterBool.write(value.halfPrecision, into: &buf)
+        FfiConverterOptionString.write(value.cacheDir, into: &buf)
     }
 }
 
@@ -2239,6 +2285,15 @@ public struct ModelInfo: Equatable, Hashable {
      * The accelerator that runs it.
      */
     public var accelerator: Accelerator
+    /**
+     * The arithmetic its floating-point operators run in (see `Classification.precision`).
+     */
+    public var precision: Precision
+    /**
+     * The weight cache file in use, when `ClassifierOptions.cacheDir` was given and the
+     * file could be written or read; `null` otherwise.
+     */
+    public var weightCache: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2278,7 +2333,14 @@ public struct ModelInfo: Equatable, Hashable {
          */engine: String, 
         /**
          * The accelerator that runs it.
-         */accelerator: Accelerator) {
+         */accelerator: Accelerator, 
+        /**
+         * The arithmetic its floating-point operators run in (see `Classification.precision`).
+         */precision: Precision, 
+        /**
+         * The weight cache file in use, when `ClassifierOptions.cacheDir` was given and the
+         * file could be written or read; `null` otherwise.
+         */weightCache: String?) {
         self.modelId = modelId
         self.version = version
         self.classes = classes
@@ -2291,6 +2353,8 @@ public struct ModelInfo: Equatable, Hashable {
         self.outputs = outputs
         self.engine = engine
         self.accelerator = accelerator
+        self.precision = precision
+        self.weightCache = weightCache
     }
 
     
@@ -2320,7 +2384,9 @@ public struct FfiConverterTypeModelInfo: FfiConverterRustBuffer {
                 inputs: FfiConverterSequenceTypeTensorInfo.read(from: &buf), 
                 outputs: FfiConverterSequenceTypeTensorInfo.read(from: &buf), 
                 engine: FfiConverterString.read(from: &buf), 
-                accelerator: FfiConverterTypeAccelerator.read(from: &buf)
+                accelerator: FfiConverterTypeAccelerator.read(from: &buf), 
+                precision: FfiConverterTypePrecision.read(from: &buf), 
+                weightCache: FfiConverterOptionString.read(from: &buf)
         )
     }
 
@@ -2337,6 +2403,8 @@ public struct FfiConverterTypeModelInfo: FfiConverterRustBuffer {
         FfiConverterSequenceTypeTensorInfo.write(value.outputs, into: &buf)
         FfiConverterString.write(value.engine, into: &buf)
         FfiConverterTypeAccelerator.write(value.accelerator, into: &buf)
+        FfiConverterTypePrecision.write(value.precision, into: &buf)
+        FfiConverterOptionString.write(value.weightCache, into: &buf)
     }
 }
 
@@ -4146,6 +4214,102 @@ public func FfiConverterTypePixelFormat_lift(_ buf: RustBuffer) throws -> PixelF
 #endif
 public func FfiConverterTypePixelFormat_lower(_ value: PixelFormat) -> RustBuffer {
     return FfiConverterTypePixelFormat.lower(value)
+}
+
+
+
+/**
+ * The arithmetic a model's floating-point operators run in, as observed when it was
+ * loaded (not as requested).
+ */
+
+public enum Precision: Equatable, Hashable {
+    
+    /**
+     * 32-bit floats: results match TensorFlow's up to float rounding.
+     */
+    case float32
+    /**
+     * 16-bit floats (`ClassifierOptions.halfPrecision` took effect).
+     */
+    case float16
+    /**
+     * Some operators in 16-bit floats, the others in 32-bit.
+     */
+    case mixed
+    /**
+     * The GPU or NPU chooses its own arithmetic and does not report it.
+     */
+    case acceleratorDefined
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Precision: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePrecision: FfiConverterRustBuffer {
+    typealias SwiftType = Precision
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Precision {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .float32
+        
+        case 2: return .float16
+        
+        case 3: return .mixed
+        
+        case 4: return .acceleratorDefined
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Precision, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .float32:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .float16:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .mixed:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .acceleratorDefined:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePrecision_lift(_ buf: RustBuffer) throws -> Precision {
+    return try FfiConverterTypePrecision.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePrecision_lower(_ value: Precision) -> RustBuffer {
+    return FfiConverterTypePrecision.lower(value)
 }
 
 

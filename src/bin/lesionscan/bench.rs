@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Args;
-use lesionscan::{ImageOptions, Timings};
+use lesionscan::{Frame, ImageOptions, PixelFormat, Plane, Rotation, Timings};
 use serde_json::json;
 
 use crate::common::{read, CmdResult, Failure, ModelArgs, PatientArgs};
@@ -25,6 +25,10 @@ pub(crate) struct BenchArgs {
     /// Picture to classify (default: a synthetic 1280x960 JPEG).
     #[arg(long)]
     image: Option<PathBuf>,
+    /// Read `--image` as one raw NV21 camera frame of this size (`WIDTHxHEIGHT`: the Y
+    /// plane, then interleaved V/U at half size, rows unpadded) and time the frame path.
+    #[arg(long, value_name = "WIDTHxHEIGHT", value_parser = parse_size, requires = "image")]
+    nv21: Option<(u32, u32)>,
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
@@ -54,6 +58,52 @@ fn synthetic_jpeg() -> Result<Vec<u8>, Failure> {
     )
     .map_err(|e| Failure::other(format!("cannot encode the synthetic picture: {e}")))?;
     Ok(bytes)
+}
+
+/// `WIDTHxHEIGHT`, both even and non-zero (NV21 is 4:2:0).
+fn parse_size(text: &str) -> Result<(u32, u32), String> {
+    let (w, h) = text
+        .split_once(['x', 'X'])
+        .ok_or_else(|| format!("{text:?} is not WIDTHxHEIGHT"))?;
+    let parse = |v: &str| v.trim().parse::<u32>().map_err(|e| format!("{v:?}: {e}"));
+    let (w, h) = (parse(w)?, parse(h)?);
+    if w == 0 || h == 0 || w % 2 == 1 || h % 2 == 1 || w > 16_384 || h > 16_384 {
+        return Err(format!(
+            "{w}x{h}: an NV21 frame needs an even width and height, at most 16384"
+        ));
+    }
+    Ok((w, h))
+}
+
+/// The planes of an unpadded NV21 frame of `width x height` held in `bytes`.
+fn nv21_frame(bytes: &[u8], (width, height): (u32, u32)) -> Result<Frame<'_>, Failure> {
+    let luma = width as usize * height as usize;
+    let expected = luma + luma / 2;
+    if bytes.len() != expected {
+        return Err(Failure::input(format!(
+            "an NV21 frame of {width}x{height} holds {expected} bytes, the file has {}",
+            bytes.len()
+        )));
+    }
+    let (y, vu) = bytes.split_at(luma);
+    Ok(Frame {
+        width,
+        height,
+        format: PixelFormat::Nv21,
+        planes: vec![
+            Plane {
+                bytes: y,
+                row_stride: width as usize,
+                pixel_stride: 1,
+            },
+            Plane {
+                bytes: vu,
+                row_stride: width as usize,
+                pixel_stride: 2,
+            },
+        ],
+        rotation: Rotation::R0,
+    })
 }
 
 /// The value at quantile `q` (0..=1) of sorted `values`, nearest rank.
@@ -91,12 +141,18 @@ pub(crate) fn run(args: &BenchArgs) -> CmdResult {
     let load_start = Instant::now();
     let classifier = model_source::load(&args.model, args.model.options())?;
     let load_ms = load_start.elapsed().as_secs_f64() * 1000.0;
+    let frame = args
+        .nv21
+        .map(|size| nv21_frame(&picture, size))
+        .transpose()?;
     let options = ImageOptions::default();
     let patient = args.patient.patient();
     let classify = || {
-        classifier
-            .classify_image(&picture, &options, patient.as_ref())
-            .map_err(|e| Failure::from_error("benchmark picture", &e))
+        match &frame {
+            Some(frame) => classifier.classify_frame(frame, &options, patient.as_ref()),
+            None => classifier.classify_image(&picture, &options, patient.as_ref()),
+        }
+        .map_err(|e| Failure::from_error("benchmark picture", &e))
     };
     for _ in 0..args.warmup {
         classify()?;
@@ -167,7 +223,20 @@ pub(crate) fn run(args: &BenchArgs) -> CmdResult {
 
 #[cfg(test)]
 mod tests {
-    use super::quantile;
+    use super::{nv21_frame, parse_size, quantile};
+
+    #[test]
+    fn nv21_sizes_must_be_even_and_the_file_must_fit_them() {
+        assert_eq!(parse_size("1920x1080"), Ok((1920, 1080)));
+        for bad in ["1921x1080", "0x2", "1920", "ax2", "32768x2"] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
+        let bytes = vec![0u8; 4 * 2 * 3 / 2];
+        let frame = nv21_frame(&bytes, (4, 2)).expect("fits");
+        assert_eq!(frame.planes[0].bytes.len(), 8);
+        assert_eq!(frame.planes[1].bytes.len(), 4);
+        assert!(nv21_frame(&bytes[1..], (4, 2)).is_err());
+    }
 
     #[test]
     fn nearest_rank_quantiles() {

@@ -10,6 +10,7 @@ import org.lesionscan.Classifier
 import org.lesionscan.ImageOptions
 import org.lesionscan.LesionScanException
 import org.lesionscan.PatientInfo
+import org.lesionscan.Precision
 import org.lesionscan.QualityIssue
 import org.lesionscan.Sex
 import org.lesionscan.disclaimer
@@ -185,6 +186,33 @@ val classifierTests = listOf(
             val quality = classifier.classifyImage(photo.readBytes()).quality
             val issues: List<QualityIssue> = quality.issues
             assertEquals(quality.usable, issues.isEmpty(), "usable exactly when there is no issue")
+        }
+    },
+
+    test("cacheDir keeps one weight cache file there, halfPrecision says what ran") {
+        val dir = java.nio.file.Files.createTempDirectory("lesionscan-cache").toFile()
+        try {
+            val options = cpuOptions().copy(cacheDir = dir.path, halfPrecision = true)
+            val expected = reference("tiny_int8_photo")
+            for (load in 1..2) {
+                fixture("mobilenet_tiny_int8", options).use { classifier ->
+                    val info = classifier.modelInfo()
+                    val cache = File(requireNotNull(info.weightCache) { "load $load: no weight cache" })
+                    assertEquals(dir.canonicalPath, cache.parentFile.canonicalPath, "cache directory")
+                    assertTrue(cache.length() > 0, "load $load: cache file written")
+                    // XNNPACK cannot run int8 operators in half precision: float32, truthfully.
+                    assertEquals(Precision.FLOAT32, info.precision, "precision of an int8 model")
+                    val result = classifier.classifyImage(photo.readBytes())
+                    assertEquals(info.precision, result.precision, "the result's precision")
+                    assertSameAsRust(expected, result)
+                }
+            }
+            assertEquals(1, dir.listFiles()!!.size, "files in the cache directory")
+            fixture("mobilenet_tiny_int8").use {
+                assertEquals(null, it.modelInfo().weightCache, "no cache without cacheDir")
+            }
+        } finally {
+            dir.deleteRecursively()
         }
     },
 

@@ -2528,6 +2528,13 @@ data class Classification (
     var `accelerator`: Accelerator
     , 
     /**
+     * The arithmetic the model's floating-point operators ran in: `FLOAT32` unless
+     * `ClassifierOptions.halfPrecision` was asked for and took effect (or the GPU/NPU
+     * chose its own).
+     */
+    var `precision`: Precision
+    , 
+    /**
      * The card's model id.
      */
     var `modelId`: kotlin.String
@@ -2553,6 +2560,7 @@ public object FfiConverterTypeClassification: FfiConverterRustBuffer<Classificat
             FfiConverterTypeTimings.read(buf),
             FfiConverterString.read(buf),
             FfiConverterTypeAccelerator.read(buf),
+            FfiConverterTypePrecision.read(buf),
             FfiConverterString.read(buf),
         )
     }
@@ -2564,6 +2572,7 @@ public object FfiConverterTypeClassification: FfiConverterRustBuffer<Classificat
             FfiConverterTypeTimings.allocationSize(value.`timings`) +
             FfiConverterString.allocationSize(value.`engine`) +
             FfiConverterTypeAccelerator.allocationSize(value.`accelerator`) +
+            FfiConverterTypePrecision.allocationSize(value.`precision`) +
             FfiConverterString.allocationSize(value.`modelId`)
     )
 
@@ -2574,6 +2583,7 @@ public object FfiConverterTypeClassification: FfiConverterRustBuffer<Classificat
             FfiConverterTypeTimings.write(value.`timings`, buf)
             FfiConverterString.write(value.`engine`, buf)
             FfiConverterTypeAccelerator.write(value.`accelerator`, buf)
+            FfiConverterTypePrecision.write(value.`precision`, buf)
             FfiConverterString.write(value.`modelId`, buf)
     }
 }
@@ -2622,6 +2632,22 @@ data class ClassifierOptions (
      * classified and the report only describes it.
      */
     var `rejectUnusable`: kotlin.Boolean = false 
+    , 
+    /**
+     * Ask the CPU (XNNPACK) to compute floating-point operators in half precision: faster
+     * on phone CPUs with half-float arithmetic (ARMv8.2-A and later), slightly less
+     * faithful to TensorFlow. A request: `Classification.precision` says what ran (a
+     * CPU or model that cannot do it runs in float32). Off by default.
+     */
+    var `halfPrecision`: kotlin.Boolean = false 
+    , 
+    /**
+     * A directory the app owns (Android `context.cacheDir`, iOS `Library/Caches`) where
+     * the CPU path may keep the model's packed weights between loads, so that the next
+     * load is faster; `null`: the library writes no file. It must exist; its files may
+     * be deleted at any time. `ModelInfo.weightCache` names the file in use.
+     */
+    var `cacheDir`: kotlin.String? = null 
     
 ){
     
@@ -2645,6 +2671,8 @@ public object FfiConverterTypeClassifierOptions: FfiConverterRustBuffer<Classifi
             FfiConverterSequenceString.read(buf),
             FfiConverterSequenceString.read(buf),
             FfiConverterBoolean.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterOptionalString.read(buf),
         )
     }
 
@@ -2655,7 +2683,9 @@ public object FfiConverterTypeClassifierOptions: FfiConverterRustBuffer<Classifi
             FfiConverterFloat.allocationSize(value.`scoreThreshold`) +
             FfiConverterSequenceString.allocationSize(value.`allow`) +
             FfiConverterSequenceString.allocationSize(value.`deny`) +
-            FfiConverterBoolean.allocationSize(value.`rejectUnusable`)
+            FfiConverterBoolean.allocationSize(value.`rejectUnusable`) +
+            FfiConverterBoolean.allocationSize(value.`halfPrecision`) +
+            FfiConverterOptionalString.allocationSize(value.`cacheDir`)
     )
 
     override fun write(value: ClassifierOptions, buf: ByteBuffer) {
@@ -2666,6 +2696,8 @@ public object FfiConverterTypeClassifierOptions: FfiConverterRustBuffer<Classifi
             FfiConverterSequenceString.write(value.`allow`, buf)
             FfiConverterSequenceString.write(value.`deny`, buf)
             FfiConverterBoolean.write(value.`rejectUnusable`, buf)
+            FfiConverterBoolean.write(value.`halfPrecision`, buf)
+            FfiConverterOptionalString.write(value.`cacheDir`, buf)
     }
 }
 
@@ -3068,6 +3100,17 @@ data class ModelInfo (
      * The accelerator that runs it.
      */
     var `accelerator`: Accelerator
+    , 
+    /**
+     * The arithmetic its floating-point operators run in (see `Classification.precision`).
+     */
+    var `precision`: Precision
+    , 
+    /**
+     * The weight cache file in use, when `ClassifierOptions.cacheDir` was given and the
+     * file could be written or read; `null` otherwise.
+     */
+    var `weightCache`: kotlin.String?
     
 ){
     
@@ -3096,6 +3139,8 @@ public object FfiConverterTypeModelInfo: FfiConverterRustBuffer<ModelInfo> {
             FfiConverterSequenceTypeTensorInfo.read(buf),
             FfiConverterString.read(buf),
             FfiConverterTypeAccelerator.read(buf),
+            FfiConverterTypePrecision.read(buf),
+            FfiConverterOptionalString.read(buf),
         )
     }
 
@@ -3111,7 +3156,9 @@ public object FfiConverterTypeModelInfo: FfiConverterRustBuffer<ModelInfo> {
             FfiConverterSequenceTypeTensorInfo.allocationSize(value.`inputs`) +
             FfiConverterSequenceTypeTensorInfo.allocationSize(value.`outputs`) +
             FfiConverterString.allocationSize(value.`engine`) +
-            FfiConverterTypeAccelerator.allocationSize(value.`accelerator`)
+            FfiConverterTypeAccelerator.allocationSize(value.`accelerator`) +
+            FfiConverterTypePrecision.allocationSize(value.`precision`) +
+            FfiConverterOptionalString.allocationSize(value.`weightCache`)
     )
 
     override fun write(value: ModelInfo, buf: ByteBuffer) {
@@ -3127,6 +3174,8 @@ public object FfiConverterTypeModelInfo: FfiConverterRustBuffer<ModelInfo> {
             FfiConverterSequenceTypeTensorInfo.write(value.`outputs`, buf)
             FfiConverterString.write(value.`engine`, buf)
             FfiConverterTypeAccelerator.write(value.`accelerator`, buf)
+            FfiConverterTypePrecision.write(value.`precision`, buf)
+            FfiConverterOptionalString.write(value.`weightCache`, buf)
     }
 }
 
@@ -4408,6 +4457,58 @@ public object FfiConverterTypePixelFormat: FfiConverterRustBuffer<PixelFormat> {
     override fun allocationSize(value: PixelFormat) = 4UL
 
     override fun write(value: PixelFormat, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * The arithmetic a model's floating-point operators run in, as observed when it was
+ * loaded (not as requested).
+ */
+
+enum class Precision {
+    
+    /**
+     * 32-bit floats: results match TensorFlow's up to float rounding.
+     */
+    FLOAT32,
+    /**
+     * 16-bit floats (`ClassifierOptions.halfPrecision` took effect).
+     */
+    FLOAT16,
+    /**
+     * Some operators in 16-bit floats, the others in 32-bit.
+     */
+    MIXED,
+    /**
+     * The GPU or NPU chooses its own arithmetic and does not report it.
+     */
+    ACCELERATOR_DEFINED;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePrecision: FfiConverterRustBuffer<Precision> {
+    override fun read(buf: ByteBuffer) = try {
+        Precision.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: Precision) = 4UL
+
+    override fun write(value: Precision, buf: ByteBuffer) {
         buf.putInt(value.ordinal + 1)
     }
 }
