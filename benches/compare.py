@@ -566,7 +566,7 @@ def status(value, goal, aim=None) -> str:
 
 
 def write_report(args, m, model: Path, got: dict, half: dict, started, elapsed_s, size) -> str:
-    med = {k: median(v) for k, v in got.items() if v and not isinstance(v[0], dict)}
+    med = {k: median(v) for k, v in got.items() if v and isinstance(v[0], (int, float))}
     lm = {k: stage_medians(v) for k, v in got.items() if v and isinstance(v[0], dict)}
     versions = (ROOT / "benches/compare-requirements.txt").read_text().split()
     versions = ", ".join(v for v in versions if "==" in v)

@@ -212,7 +212,7 @@ fn max_results_threshold_allow_and_deny_shape_the_categories() {
 fn allow_and_deny_together_or_unknown_codes_are_rejected() {
     let load = |options| {
         Classifier::from_bytes(
-            &read("tests/data/two_input_float.tflite"),
+            read("tests/data/two_input_float.tflite"),
             &card_text("two_input_float"),
             options,
         )
