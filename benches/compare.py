@@ -520,7 +520,7 @@ def machine() -> dict:
 
 
 def variant_tables() -> str:
-    """The tables under every heading of models/README.md that names variants."""
+    """The tables under every heading of models/README.md about variants or their selection."""
     text = (ROOT / "models/README.md").read_text()
     out, keep, level = [], False, 0
     for line in text.splitlines():
@@ -529,7 +529,7 @@ def variant_tables() -> str:
             depth = len(heading.group(1))
             if keep and depth <= level:
                 keep = False
-            if not keep and re.search(r"variant", heading.group(2), re.I):
+            if not keep and re.search(r"variant|selection", heading.group(2), re.I):
                 keep, level = True, depth
                 out.append(f"\nFrom `models/README.md`, section “{heading.group(2)}”:\n")
             continue
