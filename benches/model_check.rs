@@ -30,6 +30,7 @@ fn model_check(c: &mut Criterion) {
     let options = EngineOptions {
         accelerator: Accelerator::Cpu,
         threads: 1,
+        ..EngineOptions::default()
     };
     for (name, bytes) in models() {
         group.bench_function(format!("check/{name}"), |b| {

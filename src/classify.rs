@@ -436,9 +436,12 @@ impl Classifier {
             half_precision: options.half_precision,
             weight_cache_dir: options.cache_dir.clone(),
         };
-        // The engine also runs the model once, so that a model that loads but does not
-        // run fails here, not on the first picture.
-        let session = engine.load_shared(&model, &engine_options)?;
+        // The card is checked against the model's tensors before the model ever runs; the
+        // engine then runs it once, so that a model that loads but does not run fails
+        // here, not on the first picture.
+        let session = engine.load_checked(&model, &engine_options, &|inputs, outputs| {
+            ModelLayout::new(&card, inputs, outputs).map(drop)
+        })?;
         let layout = ModelLayout::new(&card, session.inputs(), session.outputs())?;
         Ok(Self {
             layout,

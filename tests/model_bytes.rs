@@ -40,6 +40,7 @@ fn cpu() -> EngineOptions {
     EngineOptions {
         accelerator: Accelerator::Cpu,
         threads: 1,
+        ..EngineOptions::default()
     }
 }
 

@@ -23,8 +23,8 @@ use super::policy::{
     MAX_TENSOR_BYTES,
 };
 use super::types::{
-    Accelerator, DType, Engine, EngineOptions, Precision, Quantization, Session, TensorData,
-    TensorInfo,
+    Accelerator, DType, Engine, EngineOptions, Precision, Quantization, Session, TensorCheck,
+    TensorData, TensorInfo,
 };
 use crate::error::{Error, Result};
 
@@ -167,8 +167,22 @@ impl Engine for LiteRtEngine {
         self.load_shared(&ModelBytes::from(model), options)
     }
 
-    fn load_shared(&self, model: &ModelBytes, options: &EngineOptions) -> Result<Box<dyn Session>> {
+    fn load_checked(
+        &self,
+        model: &ModelBytes,
+        options: &EngineOptions,
+        check: &TensorCheck<'_>,
+    ) -> Result<Box<dyn Session>> {
         check_model_header(model)?;
+        {
+            // The caller's check comes before anything runs the model (LiteRT only reads
+            // the bytes here; they are not copied).
+            let handle = ModelHandle::new(model.clone())?;
+            check(
+                &handle.tensors(Direction::Input)?.0,
+                &handle.tensors(Direction::Output)?.0,
+            )?;
+        }
         let env = shared_environment()?;
         // LiteRT registers and probes accelerators inside the shared environment while
         // compiling, and prepares the model lazily on its first run; one load at a time

@@ -35,8 +35,8 @@ pub use self::litert::LiteRtEngine;
 #[cfg(lesionscan_tflite_c)]
 pub use self::tflite_c::{TfLiteCEngine, MINIMUM_IOS_RUNTIME};
 pub use self::types::{
-    Accelerator, DType, Engine, EngineOptions, Precision, Quantization, Session, TensorData,
-    TensorInfo,
+    Accelerator, DType, Engine, EngineOptions, Precision, Quantization, Session, TensorCheck,
+    TensorData, TensorInfo,
 };
 
 /// Checks model bytes the way every engine does before its runtime parses them: the TFLite

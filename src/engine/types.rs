@@ -272,19 +272,40 @@ pub trait Engine: Send + Sync {
 
     /// Compiles a model as [`Engine::load`] does and runs it once on zeros: a damaged
     /// model can pass the runtime's checks and still fail on its first run, and that run
-    /// also settles what [`Session::precision`] reports. This is what
-    /// [`Classifier`](crate::Classifier) calls. The engines of this crate keep a reference
-    /// to `model` (no copy) for as long as the session lives; the default implementation
-    /// calls [`Engine::load`], then runs the session once.
+    /// also settles what [`Session::precision`] reports. The engines of this crate keep a
+    /// reference to `model` (no copy) for as long as the session lives.
     ///
     /// # Errors
     /// As [`Engine::load`], and [`Error::InvalidModel`] when the model does not run.
     fn load_shared(&self, model: &ModelBytes, options: &EngineOptions) -> Result<Box<dyn Session>> {
+        self.load_checked(model, options, &|_, _| Ok(()))
+    }
+
+    /// [`Engine::load_shared`], with `check` called on the model's inputs and outputs
+    /// before the model ever runs: a model that does not fit what the caller expects (its
+    /// card) is refused without being run, so damaged bytes that the runtime would only
+    /// trip over when running never reach that run. This is what
+    /// [`Classifier`](crate::Classifier) calls. The default implementation calls
+    /// [`Engine::load`], `check`, then runs the session once.
+    ///
+    /// # Errors
+    /// As [`Engine::load_shared`], and whatever `check` returns.
+    fn load_checked(
+        &self,
+        model: &ModelBytes,
+        options: &EngineOptions,
+        check: &TensorCheck<'_>,
+    ) -> Result<Box<dyn Session>> {
         let mut session = self.load(model, options)?;
+        check(session.inputs(), session.outputs())?;
         super::policy::trial_run(session.as_mut())?;
         Ok(session)
     }
 }
+
+/// A check of a model's inputs and outputs, called by [`Engine::load_checked`] before the
+/// model runs.
+pub type TensorCheck<'a> = dyn Fn(&[TensorInfo], &[TensorInfo]) -> Result<()> + 'a;
 
 /// A compiled model. Not shared between threads while it runs (`run` takes `&mut self`).
 pub trait Session: Send {

@@ -36,8 +36,8 @@ use super::policy::{
     effective_threads, output_from_bytes, static_dim, trial_run, weight_cache_file,
 };
 use super::types::{
-    Accelerator, DType, Engine, EngineOptions, Precision, Quantization, Session, TensorData,
-    TensorInfo,
+    Accelerator, DType, Engine, EngineOptions, Precision, Quantization, Session, TensorCheck,
+    TensorData, TensorInfo,
 };
 use crate::error::{Error, Result};
 
@@ -153,7 +153,12 @@ impl Engine for TfLiteCEngine {
         self.load_shared(&ModelBytes::from(model), options)
     }
 
-    fn load_shared(&self, model: &ModelBytes, options: &EngineOptions) -> Result<Box<dyn Session>> {
+    fn load_checked(
+        &self,
+        model: &ModelBytes,
+        options: &EngineOptions,
+        check: &TensorCheck<'_>,
+    ) -> Result<Box<dyn Session>> {
         check_model_header(model)?;
         self.check_runtime()?;
         if let Some(dir) = &options.weight_cache_dir {
@@ -168,6 +173,8 @@ impl Engine for TfLiteCEngine {
                 Interpreter::new(&model, accelerator, threads, false)
             })?;
         let mut session = TfLiteCSession::new(interpreter, model, accelerator)?;
+        // The caller's check comes before anything runs the model.
+        check(&session.inputs, &session.outputs)?;
         trial_run(&mut session)?;
         if options.half_precision {
             if accelerator == Accelerator::Cpu {
