@@ -5,7 +5,7 @@
 //!
 //! The HAM10000 check reads `../shared/data` (skipped with a `SKIPPED` line where it is
 //! absent). `LESIONSCAN_SCALED_DECODING_IMAGES=N` compares N pictures instead of the
-//! default 4; the numbers in benches/README.md come from a run with 100.
+//! default 4; the numbers in benches/results/decode_scaled.md come from a run with 100.
 
 mod common;
 
@@ -128,7 +128,11 @@ fn fast_decoding_of_ham10000_pictures_at_12_megapixels_keeps_the_default_models_
         pct(1.0)
     );
     assert_eq!(n, wanted.min(rows.len()));
-    assert!(pct(1.0) < 0.05, "largest change {}", pct(1.0));
+    // The bounds issue 11 sets for a model variant's deviation from the float model:
+    // 99th percentile of |dp| at most 0.03, largest at most 0.10 (measured over 100
+    // pictures: 0.021 and 0.054).
+    assert!(pct(0.99) <= 0.03, "99th percentile {}", pct(0.99));
+    assert!(pct(1.0) <= 0.10, "largest change {}", pct(1.0));
     assert!(
         top_changed * 50 <= n,
         "top class changed on {top_changed} of {n}"
