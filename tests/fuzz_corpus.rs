@@ -29,12 +29,13 @@ fn replay(target: &str) -> usize {
         .map(|(_, check)| *check)
         .unwrap_or_else(|| panic!("no check named {target}"));
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
-    let inputs: Vec<PathBuf> = files(&root.join("corpus-min").join(target))
+    let corpus = files(&root.join("corpus-min").join(target));
+    assert!(!corpus.is_empty(), "fuzz/corpus-min/{target} is empty");
+    let inputs: Vec<PathBuf> = corpus
         .into_iter()
         .chain(files(&root.join("regressions").join(target)))
         .chain(files(&root.join("seeds").join(target)))
         .collect();
-    assert!(!inputs.is_empty(), "nothing to replay for {target}");
     let mut failures = Vec::new();
     for path in &inputs {
         let data = std::fs::read(path).expect("read");
