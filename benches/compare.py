@@ -50,7 +50,7 @@ CLI = ROOT / "target/release/lesionscan"
 LOAD_MEMORY = ROOT / "target/release/examples/load_memory"
 WORK = ROOT / "target/compare"
 PHONE = ROOT / "tests/data/phone_skin_moles.jpg"
-HAM = ROOT / "../shared/data/ham10000-224"
+HAM = ROOT / "../shared/data/ham10000-224/images"
 FRAME_SIZE = (1920, 1080)
 PHOTO_12MP = (4032, 3024)
 
@@ -81,23 +81,32 @@ def note_command(cmd: list[str]) -> None:
         COMMANDS.append(text)
 
 
+# Linux keeps a process's peak RSS across fork and exec, so a child forked straight from
+# this (large) Python process would report at least this process's size. A small Python
+# without site packages forks the command instead and reports the command's own peak.
+LAUNCHER = """
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[1], sys.argv[1:])
+_, status, usage = os.wait4(pid, 0)
+sys.stderr.write("\\nLAUNCHER_MAXRSS_KB=%d\\n" % usage.ru_maxrss)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def run(cmd: list, record: bool = True) -> tuple[str, float, float]:
     """Runs `cmd` in the repository root: stdout, wall time (ms), peak RSS (MiB)."""
     cmd = [str(c) for c in cmd]
     if record:
         note_command(cmd)
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        child = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=err)
-        _, status, usage = os.wait4(child.pid, 0)
-        wall = (time.perf_counter() - start) * 1000.0
-        child.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = out.read().decode(), err.read().decode()
+    start = time.perf_counter()
+    child = subprocess.run([sys.executable, "-S", "-c", LAUNCHER, *cmd], cwd=ROOT, capture_output=True, text=True)
+    wall = (time.perf_counter() - start) * 1000.0
     if child.returncode != 0:
-        raise SystemExit(f"{shlex.join(cmd)} failed ({child.returncode}):\n{stderr}{stdout}")
-    return stdout, wall, usage.ru_maxrss / 1024.0
+        raise SystemExit(f"{shlex.join(cmd)} failed ({child.returncode}):\n{child.stderr}{child.stdout}")
+    peaks = re.findall(r"LAUNCHER_MAXRSS_KB=(\d+)", child.stderr)
+    return child.stdout, wall, int(peaks[-1]) / 1024.0 if peaks else float("nan")
 
 
 def median(values):
@@ -655,7 +664,7 @@ def write_report(args, m, model: Path, got: dict, half: dict, started, elapsed_s
     add(f"| `lesionscan info` (model built into the binary) | {fmt(med.get('info_builtin_ms'), 0)} ms | {fmt(info_peak, 0)} MiB |")
     add(f"| `lesionscan info --model …` (model file mapped) | {fmt(med.get('info_file_ms'), 0)} ms | {fmt(med.get('info_file_peak'), 0)} MiB |")
     add(f"| `lesionscan classify` the 12 MP photo | {fmt(med.get('classify12_ms'), 0)} ms | {fmt(med.get('classify12_peak'), 0)} MiB |")
-    add(f"| LiteRT Python: `Interpreter` + `allocate_tensors` + one `invoke` | {fmt(med.get('peer_load_ms'), 0)} ms (load only) | {fmt(peer_peak, 0)} MiB (of which {fmt(med.get('peer_python_mb'), 0)} MiB Python and NumPy before loading) |")
+    add(f"| LiteRT Python: `Interpreter` + `allocate_tensors` + one `invoke` | {fmt(med.get('peer_load_ms'), 0)} ms (load only) | {fmt(peer_peak, 0)} MiB (of which {fmt(med.get('peer_python_mb'), 0)} MiB Python, NumPy and the runtime module before loading) |")
     add("")
     add("Where one load goes (`examples/load_memory --threads 1`, each stage's own time and peak; RSS after it):\n")
     add("| stage | model mapped (now) | model read into the heap (before) |\n| --- | --- | --- |")
