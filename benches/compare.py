@@ -727,9 +727,10 @@ Where a goal is not met, the gap and its cause:
 * Inference: LesionScan and LiteRT's Python API run the same `libLiteRt.so` with the same
   XNNPACK settings, so a ratio near 1 is the expected result; differences of a few per cent
   either way are within this shared machine's noise.
-* Pictures and frames: our preprocess stage includes the quality judgement (sharpness,
-  exposure, glare, lesion finding on the small image), which the peers do not do; see the
-  image pipeline's own results below for decode and resize alone.
+* Pictures and frames: our preprocess stage also includes the quality judgement (sharpness,
+  exposure, glare, lesion finding; 0.31-0.44 ms of CPU per frame in the quality bench), which
+  the peers do not do. The rest of the NV21 gap is the conversion and antialiased resampling
+  itself; see the image pipeline's own results below for decode and resize alone.
 * Memory: what remains after loading is LiteRT's: the mapped model and the weights XNNPACK
   packs for its kernels, plus its tensor arena. The weight cache moves the packed weights
   from the heap into a mapped, shareable file.
