@@ -68,23 +68,6 @@ fn patient(case: &Value) -> PatientInfo {
     }
 }
 
-fn probabilities(result: &lesionscan::Classification) -> [f32; 7] {
-    let mut got = [0f32; 7];
-    for c in &result.categories {
-        got[c.index as usize] = c.probability;
-    }
-    got
-}
-
-fn reference_probabilities(case: &Value) -> Vec<f64> {
-    case["tflite_probabilities"]
-        .as_array()
-        .expect("p")
-        .iter()
-        .map(|v| v.as_f64().expect("f"))
-        .collect()
-}
-
 #[test]
 fn default_model_matches_tensorflow_on_the_reference_pixels() {
     // The PNGs hold exactly the pixels PIL decoded for the reference (see
@@ -101,13 +84,7 @@ fn default_model_matches_tensorflow_on_the_reference_pixels() {
         let result = classifier
             .classify_image(&png, &ImageOptions::default(), Some(&patient(case)))
             .expect("classifies");
-        let (got, want) = (probabilities(&result), reference_probabilities(case));
-        for (g, w) in got.iter().zip(&want) {
-            assert!(
-                (f64::from(*g) - w).abs() < TOLERANCE,
-                "{id}: {got:?} vs TF {want:?}"
-            );
-        }
+        common::tf_outputs::assert_within(id, &result, case, TOLERANCE);
         assert_eq!(
             result.categories[0].code,
             case["tflite_top1"].as_str().expect("top1"),
@@ -146,14 +123,8 @@ fn default_model_on_the_jpeg_with_a_region_of_interest_agrees_with_tensorflow() 
         let result = classifier
             .classify_image(&photo, &options, Some(&patient(case)))
             .expect("classifies");
-        let (got, want) = (probabilities(&result), reference_probabilities(case));
-        for (g, w) in got.iter().zip(&want) {
-            assert!(
-                (f64::from(*g) - w).abs() < TOLERANCE,
-                "{}: {got:?} vs TF {want:?}",
-                case["id"]
-            );
-        }
+        let id = case["id"].as_str().expect("id");
+        common::tf_outputs::assert_within(id, &result, case, TOLERANCE);
         assert_eq!(
             result.categories[0].code,
             case["tflite_top1"].as_str().expect("top1"),
@@ -197,13 +168,7 @@ fn default_model_matches_tensorflow_on_ham10000_dermoscopy() {
         let result = classifier
             .classify_image(&jpeg, &ImageOptions::default(), Some(&patient(case)))
             .expect("classifies");
-        let (got, want) = (probabilities(&result), reference_probabilities(case));
-        for (g, w) in got.iter().zip(&want) {
-            assert!(
-                (f64::from(*g) - w).abs() < TOLERANCE,
-                "{id}: {got:?} vs TF {want:?}"
-            );
-        }
+        common::tf_outputs::assert_within(id, &result, case, TOLERANCE);
         assert_eq!(
             result.categories[0].code,
             case["tflite_top1"].as_str().expect("top1"),

@@ -26,39 +26,11 @@ fn mobilenet(reference: &Value) -> Classifier {
     .expect("the MobileNet loads against its card")
 }
 
-fn probabilities(result: &lesionscan::Classification) -> [f64; 7] {
-    let mut got = [0f64; 7];
-    for c in &result.categories {
-        got[c.index as usize] = f64::from(c.probability);
-    }
-    got
-}
-
-fn want(case: &Value) -> Vec<f64> {
-    case["tflite_probabilities"]
-        .as_array()
-        .expect("probabilities")
-        .iter()
-        .map(|v| v.as_f64().expect("number"))
-        .collect()
-}
-
 /// Probabilities within `tolerance` of TensorFlow's, and the same top-1 class wherever
 /// TensorFlow's top-1 leads by more than twice the tolerance.
 fn assert_matches(id: &str, result: &lesionscan::Classification, case: &Value, tolerance: f64) {
-    let (got, want) = (probabilities(result), want(case));
-    let largest = got
-        .iter()
-        .zip(&want)
-        .map(|(g, w)| (g - w).abs())
-        .fold(0.0, f64::max);
+    let largest = common::tf_outputs::assert_within(id, result, case, tolerance);
     println!("{id}: largest difference from TF {largest:.5}");
-    for (g, w) in got.iter().zip(&want) {
-        assert!(
-            (g - w).abs() <= tolerance,
-            "{id}: {got:?} vs TF {want:?} (tolerance {tolerance})"
-        );
-    }
     if case["top1_margin"].as_f64().expect("margin") > 2.0 * tolerance {
         assert_eq!(
             result.categories[0].code,

@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 pub mod pictures;
+pub mod tf_outputs;
 
 /// `../shared/data` beside the repository (the HAM10000 copies and the original phone
 /// photo), when this machine has it.
