@@ -1616,6 +1616,17 @@ mod tests {
         );
     }
 
+    /// `bytes` with the table at `table` pointed at a new, empty vtable appended at the end
+    /// (4 bytes: vtable size 4, table size 4, no fields), as a damaged offset would.
+    fn with_empty_vtable(bytes: &[u8], table: usize) -> Vec<u8> {
+        let mut damaged = bytes.to_vec();
+        let empty_vtable = damaged.len() as i64;
+        damaged.extend_from_slice(&[4, 0, 4, 0]);
+        let soffset = i32::try_from(table as i64 - empty_vtable).expect("small");
+        damaged[table..table + 4].copy_from_slice(&soffset.to_le_bytes());
+        damaged
+    }
+
     #[test]
     fn lists_the_converter_always_writes_must_be_there() {
         // Seen in the mutation check: a changed vtable offset hid an operator's inputs and
@@ -1630,12 +1641,7 @@ mod tests {
             .expect("ops")
             .get(0);
         // Point the operator at an empty vtable: a table with no fields at all.
-        let position = op._tab.loc();
-        let mut damaged = bytes.clone();
-        let empty_vtable = damaged.len() as i64;
-        damaged.extend_from_slice(&[4, 0, 4, 0]);
-        let soffset = i32::try_from(position as i64 - empty_vtable).expect("small");
-        damaged[position..position + 4].copy_from_slice(&soffset.to_le_bytes());
+        let damaged = with_empty_vtable(&bytes, op._tab.loc());
         says(
             &verify_model(&damaged).expect_err("refused"),
             "the input list of operator 0 of subgraph 0 is missing",
@@ -1653,13 +1659,8 @@ mod tests {
             .tensors()
             .expect("tensors")
             .get(1);
-        let mut damaged = bytes.clone();
-        let position = tensor._tab.loc();
         // Give tensor 1 an empty vtable: no shape, no name, no buffer.
-        let empty_vtable = damaged.len() as i64;
-        damaged.extend_from_slice(&[4, 0, 4, 0]);
-        let soffset = i32::try_from(position as i64 - empty_vtable).expect("small");
-        damaged[position..position + 4].copy_from_slice(&soffset.to_le_bytes());
+        let damaged = with_empty_vtable(&bytes, tensor._tab.loc());
         says(
             &verify_model(&damaged).expect_err("refused"),
             "the name of tensor 1 of subgraph 0 is missing",
