@@ -189,7 +189,18 @@ def parse_args(argv=None):
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("--csv", required=True, help="HAM10000_metadata.csv")
-    p.add_argument("--images", required=True, nargs="+", metavar="DIR", help="folders holding <image_id>.jpg")
+    p.add_argument("--images", nargs="+", metavar="DIR", default=[],
+                   help="folders holding <image_id>.jpg (needed unless --fit-only with --pictures)")
+    p.add_argument("--pictures", default=None, metavar="TAR_OR_NPZ",
+                   help="train on these pictures instead of decoding --images with TensorFlow: a .tar of "
+                        "<image_id>.jpg/.png already at --input-size (made by pack_pictures.py), or a .npz "
+                        "with image_id and pixels; for a machine without TensorFlow (with --fit-only)")
+    p.add_argument("--fit-only", action="store_true",
+                   help="train, then write keras.weights.h5, history.json and fit.json and stop (no "
+                        "TensorFlow needed with --pictures; any KERAS_BACKEND)")
+    p.add_argument("--from-fit", default=None, metavar="DIR",
+                   help="do not train: take the weights and history a --fit-only run wrote into DIR (same "
+                        "split and model arguments) and export, evaluate and time them here")
     p.add_argument("--arch", choices=sorted(ARCH_NAMES), default="mobilenet")
     p.add_argument("--alpha", type=float, default=1.0, help="MobileNet width multiplier")
     p.add_argument("--input-size", type=int, default=224, help="square input side in pixels")
@@ -263,6 +274,16 @@ def parse_args(argv=None):
     if args.epochs < 1 or args.batch_size < 1 or args.calibration_images < 1 or args.threads < 1 \
             or args.latency_runs < 1 or args.time_budget_min < 0:
         p.error("--epochs, --batch-size, --calibration-images, --latency-runs and --threads must be positive")
+    if args.fit_only and args.from_fit:
+        p.error("--fit-only and --from-fit exclude each other")
+    if args.pictures and not os.path.isfile(args.pictures):
+        p.error(f"--pictures {args.pictures}: no such file")
+    if not args.images and not (args.fit_only and args.pictures):
+        p.error("--images is needed (only --fit-only with --pictures does without)")
+    if args.from_fit and not (os.path.isfile(os.path.join(args.from_fit, "fit.json")) and any(
+            os.path.isfile(os.path.join(args.from_fit, f)) for f in ("keras.weights.h5", "keras.weights.f16.npz"))):
+        p.error(f"--from-fit {args.from_fit}: needs fit.json and keras.weights.h5 or keras.weights.f16.npz "
+                "(written by a --fit-only run)")
     if args.lr is None:
         args.lr = 1e-4 if args.weights else 1e-3
     if args.id is None:
@@ -278,7 +299,8 @@ def parse_args(argv=None):
 
 # ---- data --------------------------------------------------------------------------------
 def read_metadata(csv_path: str, image_dirs: list[str]) -> list[dict]:
-    """Rows of the metadata CSV with 'path' and 'label' added; every image must exist."""
+    """Rows of the metadata CSV with 'path' and 'label' added; every image must exist
+    (no image folders: 'path' is None, for pictures that come packed)."""
     files = {}
     for d in image_dirs:
         if not os.path.isdir(d):
@@ -306,7 +328,7 @@ def read_metadata(csv_path: str, image_dirs: list[str]) -> list[dict]:
             missing.append(r["image_id"])
     if unknown:
         sys.exit(f"{csv_path}: unknown dx values {sorted(unknown)} (expected {CLASSES})")
-    if missing:
+    if missing and image_dirs:
         sys.exit(f"{len(missing)} images of the CSV are in none of the --images folders, e.g. {missing[:5]}")
     if not rows:
         sys.exit(f"{csv_path}: no rows")
@@ -437,48 +459,87 @@ def cached_pictures(tf, rows: list[dict], size: int, cache_dir: str) -> np.ndarr
     return out
 
 
-def make_train_dataset(tf, x_u8, y, targets, weights, args):
-    from keras import layers, Sequential
+def packed_pictures(rows: list[dict], path: str, size: int) -> np.ndarray:
+    """N x size x size x 3 uint8 for rows, from a .npz (image_id, pixels) or a .tar of
+    <image_id>.jpg/.png pictures already at size x size (decoded by Pillow)."""
+    want = {r["image_id"] for r in rows}
+    found = {}
+    if path.endswith(".npz"):
+        with np.load(path) as z:
+            ids, pixels = [str(i) for i in z["image_id"]], z["pixels"]
+            for i, image_id in enumerate(ids):
+                if image_id in want:
+                    found[image_id] = pixels[i]
+    else:
+        import tarfile
 
-    opts = tf.data.Options()
-    opts.threading.private_threadpool_size = args.threads
-    opts.deterministic = True
-    s = args.seed
-    augment = Sequential(
+        from PIL import Image
+
+        with tarfile.open(path) as tar:
+            for member in tar:
+                stem, ext = os.path.splitext(os.path.basename(member.name))
+                if member.isfile() and stem in want and ext.lower() in (".jpg", ".jpeg", ".png"):
+                    with Image.open(io.BytesIO(tar.extractfile(member).read())) as im:
+                        found[stem] = np.asarray(im.convert("RGB"))
+    missing = sorted(want - set(found))
+    if missing:
+        sys.exit(f"--pictures {path}: no picture for {len(missing)} rows of the CSV, e.g. {missing[:3]}")
+    out = np.stack([found[r["image_id"]] for r in rows])
+    if out.shape[1:] != (size, size, 3) or out.dtype != np.uint8:
+        sys.exit(f"--pictures {path}: pictures are {out.shape[1:]} {out.dtype}, --input-size wants "
+                 f"({size}, {size}, 3) uint8")
+    print(f"{len(out)} pictures from {path}")
+    return out
+
+
+def augmentation(keras, seed: int):
+    """The study's ImageDataGenerator settings as Keras layers (any backend; training only)."""
+    layers = keras.layers
+    return keras.Sequential(
         [
-            layers.RandomRotation(0.5, fill_mode="nearest", seed=s + 1),  # +-0.5 turn = 180 deg
-            layers.RandomTranslation(0.1, 0.1, fill_mode="nearest", seed=s + 2),
-            layers.RandomZoom((-0.1, 0.1), (-0.1, 0.1), fill_mode="nearest", seed=s + 3),
-            layers.RandomFlip("horizontal_and_vertical", seed=s + 4),
+            layers.RandomRotation(0.5, fill_mode="nearest", seed=seed + 1),  # +-0.5 turn = 180 deg
+            layers.RandomTranslation(0.1, 0.1, fill_mode="nearest", seed=seed + 2),
+            layers.RandomZoom((-0.1, 0.1), (-0.1, 0.1), fill_mode="nearest", seed=seed + 3),
+            layers.RandomFlip("horizontal_and_vertical", seed=seed + 4),
         ],
         name="study_augmentation",
     )
 
-    def prepare(x, t, w):
-        return augment(tf.cast(x, tf.float32) / 255.0, training=True), t, w
 
-    counts = np.bincount(y, minlength=len(CLASSES)).astype(np.float64)
-    keep = np.ones(len(CLASSES), dtype=np.float32)
-    if args.max_per_class:
-        keep = np.minimum(1.0, args.max_per_class / np.maximum(counts, 1)).astype(np.float32)
-    keep_of_class = tf.constant(keep)
-    # A fresh Bernoulli draw per image and epoch (seeded op), so each epoch sees another sample.
-    sampler = tf.random.Generator.from_seed(s + 5)
+def epoch_order(y: np.ndarray, max_per_class: int, rng: np.random.Generator) -> np.ndarray:
+    """Training indices for one epoch, shuffled: every image, or a fresh sample of
+    max_per_class images of each class that has more (the same count every epoch)."""
+    if not max_per_class:
+        return rng.permutation(len(y))
+    keep = []
+    for c in range(len(CLASSES)):
+        idx = np.flatnonzero(y == c)
+        keep.append(idx if len(idx) <= max_per_class else rng.choice(idx, max_per_class, replace=False))
+    picked = np.concatenate(keep)
+    return picked[rng.permutation(len(picked))]
 
-    def sampled(i, x, t, w):
-        return sampler.uniform([]) < tf.gather(keep_of_class, y_all[i])
 
-    y_all = tf.constant(y.astype(np.int32))
-    ds = tf.data.Dataset.from_tensor_slices((np.arange(len(x_u8)), x_u8, targets, weights)).with_options(opts)
-    ds = ds.shuffle(len(x_u8), seed=s, reshuffle_each_iteration=True)
-    if args.max_per_class:
-        ds = ds.filter(sampled)
-    return (
-        ds.map(lambda i, x, t, w: (x, t, w))
-        .batch(args.batch_size)
-        .map(prepare, num_parallel_calls=1)
-        .prefetch(2)
-    )
+def train_batches(keras, x_u8, y, targets, weights, args):
+    """Batches of (pixel/255, target, sample weight) for model.fit, reshuffled (and
+    resampled) with a seeded generator every epoch; plain numpy, so any Keras backend."""
+
+    class TrainBatches(keras.utils.PyDataset):
+        def __init__(self):
+            super().__init__()
+            self.rng = np.random.default_rng(args.seed + 5)
+            self.order = epoch_order(y, args.max_per_class, self.rng)
+
+        def __len__(self):
+            return -(-len(self.order) // args.batch_size)
+
+        def __getitem__(self, i):
+            pick = np.sort(self.order[i * args.batch_size:(i + 1) * args.batch_size])
+            return x_u8[pick].astype(np.float32) / 255.0, targets[pick], weights[pick]
+
+        def on_epoch_end(self):
+            self.order = epoch_order(y, args.max_per_class, self.rng)
+
+    return TrainBatches()
 
 
 def distillation_loss(temperature: float, alpha: float):
@@ -528,6 +589,152 @@ def build_model(keras, args):
     x = keras.layers.Dropout(args.dropout)(x)
     out = keras.layers.Dense(len(CLASSES), activation="softmax", name="predictions")(x)
     return keras.Model(image, out, name=f"ham10000_{args.arch}")
+
+
+def fit(keras, model, keras_predict, x_train, y_train, teacher, class_weight, x_val, y_val, x_bn, args) -> dict:
+    """Trains model on the training part (augmented, weighted, optionally distilled), keeps the
+    best (or last) epoch's weights, re-estimates BatchNorm statistics on x_bn, and returns what
+    the export step and the card need (fit.json): epochs, kept epoch, time, machine."""
+    weights = np.array([class_weight[int(y)] for y in y_train], dtype=np.float32)
+    if teacher is not None:
+        targets = np.concatenate([np.eye(len(CLASSES), dtype=np.float32)[y_train], teacher], axis=1)
+        loss = distillation_loss(args.temperature, args.distill_alpha)
+    else:
+        targets = y_train
+        loss = "sparse_categorical_crossentropy"
+    # The augmentation runs inside the training graph (on the GPU where there is one); the
+    # model that is saved and exported is `model` alone.
+    image = keras.Input(model.input_shape[1:], name="image")
+    trainer = keras.Model(image, model(augmentation(keras, args.seed)(image, training=True)))
+    trainer.compile(optimizer=keras.optimizers.Adam(args.lr), loss=loss)
+
+    class EpochEnd(keras.callbacks.Callback):
+        """Validation metrics per epoch, the best weights, and the time budget."""
+
+        def __init__(self):
+            super().__init__()
+            self.log, self.best, self.epoch, self.weights = [], None, None, None
+            self.t0 = time.perf_counter()
+            self.stopped_by_budget = False
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = logs if logs is not None else {}
+            m = metrics(y_val, keras_predict(x_val))
+            logs["val_loss"] = m["loss"]  # seen by ReduceLROnPlateau, which runs after this
+            elapsed = time.perf_counter() - self.t0
+            entry = {"epoch": epoch + 1, "loss": float(logs.get("loss", np.nan)), "val_loss": m["loss"],
+                     "val_accuracy": m["accuracy"], "val_balanced_accuracy": m["balanced_accuracy"],
+                     "val_melanoma_sensitivity": m["melanoma_sensitivity"], "val_macro_auc": m["macro_auc"],
+                     "lr": float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)),
+                     "seconds": round(elapsed, 1)}
+            self.log.append(entry)
+            score = m["balanced_accuracy"] if args.monitor == "val_balanced_accuracy" else -m["loss"]
+            if self.best is None or score > self.best:
+                self.best, self.epoch, self.weights = score, epoch + 1, model.get_weights()
+            print(f"  epoch {epoch + 1}: loss {entry['loss']:.4f}, val loss {m['loss']:.4f}, "
+                  f"val balanced accuracy {pct(m['balanced_accuracy'])}, val accuracy {pct(m['accuracy'])}, "
+                  f"{duration(elapsed)} so far", flush=True)
+            if args.time_budget_min and elapsed >= 60.0 * args.time_budget_min:
+                self.stopped_by_budget = True
+                self.model.stop_training = True
+
+    end = EpochEnd()
+    trainer.fit(
+        train_batches(keras, x_train, y_train, targets, weights, args),
+        epochs=args.epochs,
+        callbacks=[end, keras.callbacks.ReduceLROnPlateau("val_loss", factor=0.5, patience=3, verbose=1)],
+        verbose=2,
+    )
+    train_seconds = time.perf_counter() - end.t0
+    epochs_run = len(end.log)
+    why = f"time budget {args.time_budget_min:g} min" if end.stopped_by_budget else f"{args.epochs} epochs"
+    if args.keep == "best" and end.weights is not None:
+        model.set_weights(end.weights)
+        kept = end.epoch
+        print(f"training took {duration(train_seconds)}, {epochs_run} epochs ({why}); kept epoch {kept} "
+              f"(best {args.monitor})")
+    else:
+        kept = epochs_run
+        print(f"training took {duration(train_seconds)}, {epochs_run} epochs ({why}); kept the last epoch")
+
+    m_keras_moving = None
+    bn_kept = "Keras moving averages"
+    if len(x_bn):
+        m_keras_moving = metrics(y_val, keras_predict(x_val))
+        print_metrics("validation, float Keras, BatchNorm moving averages", m_keras_moving)
+        moving = model.get_weights()
+        n_layers = recalibrate_batchnorm(model, x_bn, args.batch_size)
+        m_recal = metrics(y_val, keras_predict(x_val))
+        print(f"BatchNorm statistics of {n_layers} layers re-estimated on {len(x_bn)} training images: "
+              f"validation balanced accuracy {pct(m_keras_moving['balanced_accuracy'])} -> "
+              f"{pct(m_recal['balanced_accuracy'])}")
+        if m_recal["balanced_accuracy"] < m_keras_moving["balanced_accuracy"]:
+            model.set_weights(moving)
+            print("  lower on validation: the moving averages are kept")
+        else:
+            bn_kept = f"statistics re-estimated on {len(x_bn)} unaugmented training images after training"
+    return {
+        "args": {k: v for k, v in vars(args).items()},
+        "epochs": end.log,
+        "kept_epoch": kept,
+        "stopped_by_time_budget": end.stopped_by_budget,
+        "training_seconds": round(train_seconds, 1),
+        "batchnorm_kept": bn_kept,
+        "metrics_keras_validation_before_bn_recalibration": m_keras_moving,
+        "machine": training_machine(keras),
+        "backend": keras.backend.backend(),
+        "keras": keras.__version__,
+    }
+
+
+# The arguments that must be the same for --from-fit as for the --fit-only run it takes.
+FIT_IDENTITY = ("arch", "alpha", "input_size", "cnn_width", "dropout", "seed", "val_fraction",
+                "test_fraction", "teacher", "temperature", "distill_alpha", "bn_recalibration_images")
+
+
+def read_fit(folder: str, args, split_digest: str) -> dict:
+    """fit.json of a --fit-only run, checked against this run's split and model arguments."""
+    with open(os.path.join(folder, "fit.json")) as f:
+        fitted = json.load(f)
+    theirs = fitted.get("args", {})
+    ours = vars(args)
+    differ = [k for k in FIT_IDENTITY
+              if k != "teacher" and theirs.get(k) != ours.get(k) and k in ours]
+    if bool(theirs.get("teacher")) != bool(args.teacher):
+        differ.append("teacher")
+    if fitted.get("split_sha256") != split_digest:
+        differ.append("split (the CSV's rows)")
+    if differ:
+        sys.exit(f"--from-fit {folder}: trained with other {', '.join(differ)} than given here: "
+                 + ", ".join(f"{k} {theirs.get(k)!r} vs {ours.get(k)!r}" for k in differ))
+    for k in ("epochs", "lr", "batch_size", "time_budget_min", "max_per_class", "bn_momentum", "keep", "monitor"):
+        setattr(args, k, theirs.get(k, getattr(args, k)))  # the card describes the training that happened
+    return fitted
+
+
+def training_machine(keras) -> str:
+    """Where training ran, in words: the GPU's name where the backend reports one."""
+    backend = keras.backend.backend()
+    try:
+        if backend == "jax":
+            import jax
+
+            dev = jax.devices()[0]
+            if dev.platform == "gpu":
+                return f"{dev.device_kind} GPU"
+        elif backend == "torch":
+            import torch
+
+            if torch.cuda.is_available():
+                return f"{torch.cuda.get_device_name(0)} GPU"
+        elif backend == "tensorflow":
+            import tensorflow as tf
+
+            if tf.config.list_physical_devices("GPU"):
+                return "a GPU (TensorFlow)"
+    except Exception as e:  # a description only: never fail training over it
+        print(f"note: could not name the device ({e})")
+    return f"{platform.machine()} CPU, {os.cpu_count()} cores"
 
 
 def batchnorm_layers(layer) -> list:
@@ -765,11 +972,17 @@ def main(argv=None):
         print(f"teacher {args.teacher}: on the training split (it has seen most of them) accuracy "
               f"{(teacher.argmax(1) == y_tr).mean():.4f}; T {args.temperature:g}, alpha {args.distill_alpha:g}")
 
-    tf = import_tf(args.threads)
+    # TensorFlow decodes the JPEGs (unless --pictures brings them decoded) and converts
+    # to int8 (unless --fit-only); training itself runs on whichever Keras backend
+    # KERAS_BACKEND names, so --fit-only runs where there is no TensorFlow (a GPU machine).
+    tf = import_tf(args.threads) if not (args.fit_only and args.pictures) else None
     import keras
 
     index = {id(r): i for i, r in enumerate(rows)}
-    pictures = cached_pictures(tf, rows, args.input_size, args.cache_dir)
+    if args.pictures and args.from_fit is None:
+        pictures = packed_pictures(rows, args.pictures, args.input_size)
+    else:
+        pictures = cached_pictures(tf, rows, args.input_size, args.cache_dir)
 
     def part(rs):
         idx = np.array([index[id(r)] for r in rs], dtype=np.int64)
@@ -780,79 +993,19 @@ def main(argv=None):
     x_test, y_test = part(test) if test else (None, None)
 
     keras.utils.set_random_seed(args.seed)
-    weights = np.array([class_weight[int(y)] for y in y_train], dtype=np.float32)
-    if teacher is not None:
-        targets = np.concatenate([np.eye(len(CLASSES), dtype=np.float32)[y_train], teacher], axis=1)
-        loss = distillation_loss(args.temperature, args.distill_alpha)
-    else:
-        targets = y_train
-        loss = "sparse_categorical_crossentropy"
-    train_ds = make_train_dataset(tf, x_train, y_train, targets, weights, args)
     model = build_model(keras, args)
     for bn in batchnorm_layers(model):
         bn.momentum = args.bn_momentum
     params = int(model.count_params())
-    print(f"model: {arch_label(args)}, {params:,} parameters, weights: {args.weights or 'from scratch'}")
-    model.compile(optimizer=keras.optimizers.Adam(args.lr), loss=loss)
+    print(f"model: {arch_label(args)}, {params:,} parameters, weights: {args.weights or 'from scratch'}, "
+          f"Keras {keras.__version__} on {keras.backend.backend()}")
     bs = args.batch_size
 
     def keras_predict(x_u8):
         return np.concatenate([
-            model.predict_on_batch(x_u8[i:i + bs].astype(np.float32) / 255.0) for i in range(0, len(x_u8), bs)
+            np.asarray(model.predict_on_batch(x_u8[i:i + bs].astype(np.float32) / 255.0))
+            for i in range(0, len(x_u8), bs)
         ])
-
-    class EpochEnd(keras.callbacks.Callback):
-        """Validation metrics per epoch, the best weights, and the time budget."""
-
-        def __init__(self):
-            super().__init__()
-            self.log, self.best, self.epoch, self.weights = [], None, None, None
-            self.t0 = time.perf_counter()
-            self.stopped_by_budget = False
-
-        def on_epoch_end(self, epoch, logs=None):
-            logs = logs if logs is not None else {}
-            m = metrics(y_val, keras_predict(x_val))
-            logs["val_loss"] = m["loss"]  # seen by ReduceLROnPlateau, which runs after this
-            elapsed = time.perf_counter() - self.t0
-            entry = {"epoch": epoch + 1, "loss": float(logs.get("loss", np.nan)), "val_loss": m["loss"],
-                     "val_accuracy": m["accuracy"], "val_balanced_accuracy": m["balanced_accuracy"],
-                     "val_melanoma_sensitivity": m["melanoma_sensitivity"], "val_macro_auc": m["macro_auc"],
-                     "lr": float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)),
-                     "seconds": round(elapsed, 1)}
-            self.log.append(entry)
-            score = m["balanced_accuracy"] if args.monitor == "val_balanced_accuracy" else -m["loss"]
-            if self.best is None or score > self.best:
-                self.best, self.epoch, self.weights = score, epoch + 1, self.model.get_weights()
-            print(f"  epoch {epoch + 1}: loss {entry['loss']:.4f}, val loss {m['loss']:.4f}, "
-                  f"val balanced accuracy {pct(m['balanced_accuracy'])}, val accuracy {pct(m['accuracy'])}, "
-                  f"{duration(elapsed)} so far", flush=True)
-            if args.time_budget_min and elapsed >= 60.0 * args.time_budget_min:
-                self.stopped_by_budget = True
-                self.model.stop_training = True
-
-    end = EpochEnd()
-    model.fit(
-        train_ds,
-        epochs=args.epochs,
-        shuffle=False,  # the dataset shuffles itself (seeded)
-        callbacks=[end, keras.callbacks.ReduceLROnPlateau("val_loss", factor=0.5, patience=3, verbose=1)],
-        verbose=2,
-    )
-    train_seconds = time.perf_counter() - end.t0
-    epochs_run = len(end.log)
-    why = f"time budget {args.time_budget_min:g} min" if end.stopped_by_budget else f"{args.epochs} epochs"
-    if args.keep == "best" and end.weights is not None:
-        model.set_weights(end.weights)
-        kept = end.epoch
-        print(f"training took {duration(train_seconds)}, {epochs_run} epochs ({why}); kept epoch {kept} "
-              f"(best {args.monitor})")
-    else:
-        kept = epochs_run
-        print(f"training took {duration(train_seconds)}, {epochs_run} epochs ({why}); kept the last epoch")
-    with open(os.path.join(args.out, "history.json"), "w") as f:
-        json.dump({"epochs": end.log, "kept_epoch": kept, "monitor": args.monitor,
-                   "stopped_by_time_budget": end.stopped_by_budget}, f, indent=2)
 
     # Seeded samples of training pictures (no augmentation), in random order: one for
     # re-estimating BatchNorm statistics, one for int8 calibration.
@@ -862,22 +1015,48 @@ def main(argv=None):
     bn_pick = rng.permutation(len(train))[:n_bn]
     cal_pick = rng.permutation(len(train))[:n_cal]
 
-    m_keras_moving = None
-    bn_kept = "Keras moving averages"
-    if n_bn:
-        m_keras_moving = metrics(y_val, keras_predict(x_val))
-        print_metrics("validation, float Keras, BatchNorm moving averages", m_keras_moving)
-        moving = model.get_weights()
-        n_layers = recalibrate_batchnorm(model, x_train[bn_pick], bs)
-        m_recal = metrics(y_val, keras_predict(x_val))
-        print(f"BatchNorm statistics of {n_layers} layers re-estimated on {n_bn} training images: validation "
-              f"balanced accuracy {pct(m_keras_moving['balanced_accuracy'])} -> {pct(m_recal['balanced_accuracy'])}")
-        if m_recal["balanced_accuracy"] < m_keras_moving["balanced_accuracy"]:
-            model.set_weights(moving)
-            print("  lower on validation: the moving averages are kept")
+    split_digest = hashlib.sha256("".join(
+        f"{name}:{r['image_id']}\n" for name, rs in parts.items() for r in rs).encode()).hexdigest()
+    if args.from_fit:
+        fitted = read_fit(args.from_fit, args, split_digest)
+        h5 = os.path.join(args.from_fit, "keras.weights.h5")
+        if os.path.isfile(h5):
+            model.load_weights(h5)
         else:
-            bn_kept = f"statistics re-estimated on {n_bn} unaugmented training images after training"
-    model.save_weights(os.path.join(args.out, "keras.weights.h5"))
+            with np.load(os.path.join(args.from_fit, "keras.weights.f16.npz")) as z:
+                model.set_weights([z[f"arr_{i}"].astype(np.float32) for i in range(len(z.files))])
+            fitted["weights_carried_as"] = "float16 (keras.weights.f16.npz): each weight rounded to float16"
+            print("weights from keras.weights.f16.npz (rounded to float16 for carrying)")
+        print(f"weights of {args.from_fit} (trained on {fitted['machine']}, Keras {fitted['keras']} "
+              f"on {fitted['backend']}), not trained here")
+    else:
+        fitted = fit(keras, model, keras_predict, x_train, y_train, teacher, class_weight,
+                     x_val, y_val, x_train[bn_pick], args)
+        fitted["split_sha256"] = split_digest
+        model.save_weights(os.path.join(args.out, "keras.weights.h5"))
+        # The same weights in float16 (half the bytes), for carrying big models off a machine
+        # whose outputs are size-limited; --from-fit takes them when there is no .h5.
+        np.savez(os.path.join(args.out, "keras.weights.f16.npz"),
+                 *[w.astype(np.float16) for w in model.get_weights()])
+        fitted["keras_metrics_on_fit_pictures"] = {"validation": metrics(y_val, keras_predict(x_val))}
+        if test:
+            fitted["keras_metrics_on_fit_pictures"]["test"] = metrics(y_test, keras_predict(x_test))
+        fitted["pictures"] = (f"{os.path.basename(args.pictures)} (--pictures)" if args.pictures
+                              else "decoded and resized by TensorFlow (accurate IDCT, bilinear antialias)")
+        with open(os.path.join(args.out, "fit.json"), "w") as f:
+            json.dump(fitted, f, indent=2)
+            f.write("\n")
+    with open(os.path.join(args.out, "history.json"), "w") as f:
+        json.dump({"epochs": fitted["epochs"], "kept_epoch": fitted["kept_epoch"], "monitor": args.monitor,
+                   "stopped_by_time_budget": fitted["stopped_by_time_budget"]}, f, indent=2)
+    if args.fit_only:
+        for name, m in fitted["keras_metrics_on_fit_pictures"].items():
+            print_metrics(f"{name}, float Keras", m)
+        print(f"--fit-only: wrote keras.weights.h5, history.json and fit.json into {args.out}; "
+              f"export with --from-fit {args.out}")
+        return 0
+    train_seconds, epochs_run, kept = fitted["training_seconds"], len(fitted["epochs"]), fitted["kept_epoch"]
+    bn_kept, m_keras_moving = fitted["batchnorm_kept"], fitted["metrics_keras_validation_before_bn_recalibration"]
     keras_val = keras_predict(x_val)
     keras_test = keras_predict(x_test) if test else None
     calib = x_train[cal_pick].astype(np.float32) / 255.0
@@ -905,7 +1084,7 @@ def main(argv=None):
           f"{latency[2]:.2f} ms with 2")
     headline_split = "test" if test else "validation"
     head = results[headline_split]["int8"]
-    curves = save_curves(os.path.join(args.out, "curves.png"), end.log, kept,
+    curves = save_curves(os.path.join(args.out, "curves.png"), fitted["epochs"], kept,
                          f"{arch_label(args)}: per epoch (validation split)")
     print(f"curves: {curves}")
 
@@ -978,6 +1157,8 @@ def main(argv=None):
             "kept_epoch": kept,
             "kept_by": f"best {args.monitor}" if args.keep == "best" else "last epoch",
             "training_seconds": round(train_seconds),
+            "trained_on_machine": f"{fitted['machine']}; Keras {fitted['keras']} on {fitted['backend']}",
+            "training_pictures": fitted["pictures"],
             "batchnorm": bn_kept,
             "optimizer": f"Adam lr {args.lr:g}, batch {args.batch_size}, ReduceLROnPlateau(val_loss)",
             "quantisation": f"full-integer int8 input and output, calibrated on {n_cal} training images; "
@@ -1022,11 +1203,12 @@ def main(argv=None):
         "parameters": params,
         "training_seconds": round(train_seconds, 1),
         "epochs_run": epochs_run,
-        "stopped_by_time_budget": end.stopped_by_budget,
+        "stopped_by_time_budget": fitted["stopped_by_time_budget"],
         "kept_epoch": kept,
         "batchnorm_recalibration_images": n_bn,
         "batchnorm_kept": bn_kept,
         "metrics_keras_validation_before_bn_recalibration": m_keras_moving,
+        "fit": {k: v for k, v in fitted.items() if k != "epochs"},
         "results": results,
         "int8_bytes": len(tflite),
         "int8_sha256": sha,
