@@ -21,7 +21,18 @@ Every run uses the same split (train.py: by lesion, seed 42) and the same input 
 runs share the GPU (one process each) and each gets the same training budget: the window
 less the time to start (decode, compile) and to finish (BatchNorm step, metrics, saving).
 What each run printed, its fit.json and history.json come back for every run; weights
-come back as far as the size limit allows, in the order of RUNS' `collect` field.
+come back as far as the size limit allows: the float32 ones (RUNS' third field "h5") first,
+then the float16 ones, best validation balanced accuracy first; the rest stay on the machine,
+and a next call with --collect-only NAME fetches them while it is still lent.
+
+What was seen on the one lease so far (2026-11-26, an H200, JAX backend, float32, all nine
+runs at once, a 500 s window, 6 min of training each): the first epoch, which includes XLA's
+compilation and autotuning, took 2.4 to 5.8 minutes; later epochs about 30 s (CNN, VGG16)
+and 85 s (MobileNet: XLA's gradient of depthwise convolutions is slow); ResNet50 finished
+one epoch and was stopped at the deadline in its second. With only the two MobileNets the
+first epoch still took 3.1 minutes. So a 15-minute lease trains a few epochs, not a study:
+next time run fewer models at once, try --backend torch (cuDNN's kernels, no compilation;
+not tried here) and keep the window as long as the lease allows.
 """
 
 from __future__ import annotations

@@ -30,8 +30,9 @@ HAM10000; MobileNet won), made reproducible and corrected where it leaked:
                    app does the division. The model has no Rescaling layer.
   * augmentation   as the study's ImageDataGenerator: rotation up to 180 degrees, width and
                    height shift 0.1, zoom 0.1 (each axis 0.9..1.1), horizontal and vertical
-                   flips, fill mode "nearest"; training images only, in the input pipeline
-                   (not in the exported model).
+                   flips, fill mode "nearest"; training images only, as Keras layers in front
+                   of the model inside the training graph (on the GPU where there is one; not
+                   in the exported model). Batches come from numpy, so any Keras backend trains.
   * split          by lesion_id, so no lesion has images on both sides (the study split by
                    image, and HAM10000 has several images of many lesions, which leaks).
                    Deterministic and stratified by dx over LESIONS: for each class the
@@ -44,11 +45,11 @@ HAM10000; MobileNet won), made reproducible and corrected where it leaked:
                    made on validation.
   * class weights  inverse frequency on the training split ("balanced", as sklearn:
                    n_train / (n_classes_present x n_class)), applied as per-sample weights.
-  * sampling       --max-per-class N (default 0: off): each epoch, every training image of a
-                   class with more than N images is kept with probability N / n_class (a
-                   fresh seeded draw per epoch), so nevi (72 % of HAM10000) do not take most
-                   of a small CPU budget; the class weights are then computed over these
-                   expected per-epoch counts. Over the epochs every image is still seen.
+  * sampling       --max-per-class N (default 0: off): each epoch, a class with more than N
+                   training images contributes a fresh seeded sample of N of them, so nevi
+                   (72 % of HAM10000) do not take most of a small CPU budget; the class weights
+                   are then computed over these per-epoch counts. Over the epochs every image
+                   is still seen.
   * distillation   --teacher CSV (image_id, then a probability per class; written once by
                    models/tools/teacher_probs.py): the loss per training image becomes
                    alpha x CE(true label, student) + (1 - alpha) x T^2 x KL(teacher_T ||
@@ -87,6 +88,15 @@ HAM10000; MobileNet won), made reproducible and corrected where it leaked:
                    LiteRT with 1 and 2 threads, median of --latency-runs invocations after 5
                    warm-ups, on this machine.
 
+  * two machines   --fit-only trains and stops after writing keras.weights.h5 (and a float16
+                   copy, keras.weights.f16.npz), history.json and fit.json (epochs, time, the
+                   machine, Keras metrics). With --pictures (a pack from pack_pictures.py) it
+                   needs no TensorFlow: KERAS_BACKEND=jax or torch trains on a GPU machine
+                   (study_gpu.py runs the study there). --from-fit DIR then exports here:
+                   the same split and model arguments (checked against fit.json), the
+                   weights loaded instead of trained, everything below as usual on the exact
+                   pixels.
+
 Writes into --out:
   <id>.tflite    the int8 model          <id>.json    its model card (src/model/card.rs)
   history.json   per-epoch logs          report.json  split, weights, metrics, table row
@@ -107,9 +117,11 @@ HAM10000 layout: --csv HAM10000_metadata.csv (lesion_id,image_id,dx,...) and one
 
 Exact versions used for the committed results: Python 3.11, tensorflow-cpu 2.21.0 (Keras
 3.15.1), numpy 2.4.6, ai-edge-litert 2.1.4, matplotlib 3.11.2 (only for curves.png; skipped
-with a note when missing). Seeds are fixed (--seed, default 42: split, weights, shuffling,
-augmentation); TensorFlow's CPU kernels with 2 threads are not bit-deterministic, so reruns
-give close, not identical, numbers.
+with a note when missing). The GPU runs (--fit-only): Python 3.12.3, Keras 3.15.1 (with namex
+0.1.0 and optree 0.20.0) on the lent machine's JAX (0.11.2 by its package list; the runs did
+not print it), Pillow for the pack. Seeds are fixed (--seed, default 42: split, weights,
+shuffling, augmentation); TensorFlow's CPU kernels with 2 threads are not bit-deterministic,
+so reruns give close, not identical, numbers.
 
 Not a medical device: the models it makes support a clinician's judgement, they are not a
 diagnosis.
