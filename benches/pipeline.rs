@@ -116,11 +116,13 @@ fn preprocessing(c: &mut Criterion) {
         width: 224,
         height: 224,
         fit: Fit::Stretch,
+        resampling: Default::default(),
     };
     let model = TargetSize {
         width: 254,
         height: 254,
         fit: Fit::Stretch,
+        resampling: Default::default(),
     };
     group.bench_function("jpeg_1528x1360_to_224", |b| {
         b.iter(|| image::prepare_encoded(&photo, &ImageOptions::default(), target).expect("ok"))
@@ -145,6 +147,7 @@ fn preprocessing(c: &mut Criterion) {
         width: 224,
         height: 224,
         fit: Fit::CenterCrop,
+        resampling: Default::default(),
     };
     group.bench_function("jpeg_4032x3024_to_224_center_crop", |b| {
         b.iter(|| image::prepare_encoded(&jpeg, &ImageOptions::default(), crop).expect("ok"))

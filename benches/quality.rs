@@ -23,6 +23,7 @@ fn target(side: u32, fit: Fit) -> TargetSize {
         width: side,
         height: side,
         fit,
+        resampling: Default::default(),
     }
 }
 

@@ -15,13 +15,15 @@
 //! delivers them.
 
 use lesionscan::{
-    image, DecodeMode, Fit, Frame, ImageOptions, PixelFormat, Plane, Rotation, TargetSize,
+    image, DecodeMode, Fit, Frame, ImageOptions, PixelFormat, Plane, Resampling, Rotation,
+    TargetSize,
 };
 
 const MODEL: TargetSize = TargetSize {
     width: 254,
     height: 254,
     fit: Fit::Stretch,
+    resampling: Resampling::Bilinear,
 };
 
 /// The benchmark's synthetic frame: a gradient with grain (see benches/pipeline.rs).
@@ -60,6 +62,7 @@ fn photo_yuv(w: usize, h: usize) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
         width: w as u32,
         height: h as u32,
         fit: Fit::Stretch,
+        resampling: Default::default(),
     };
     let rgb = image::prepare_encoded(&bytes, &exact, size)
         .expect("decodes")
@@ -165,6 +168,7 @@ fn main() {
                         width: w as u32,
                         height: h as u32,
                         fit: Fit::Stretch,
+                        resampling: Default::default(),
                     };
                     let rgb = image::prepare_encoded(&bytes, &ImageOptions::default(), size)
                         .expect("decodes")

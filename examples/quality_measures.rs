@@ -44,6 +44,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         width: card.input.width,
         height: card.input.height,
         fit: card.input.fit(),
+        resampling: Default::default(),
     };
     if files.is_empty() {
         for line in std::io::stdin().lock().lines() {

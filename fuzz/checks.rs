@@ -35,6 +35,7 @@ pub fn decode_image(data: &[u8]) {
         width: 32,
         height: 32,
         fit: Fit::CenterCrop,
+        resampling: Default::default(),
     };
     for decode in [DecodeMode::Fast, DecodeMode::Exact] {
         let options = ImageOptions {
@@ -99,6 +100,7 @@ pub fn camera_frame(data: &[u8]) {
         } else {
             Fit::CenterCrop
         },
+        resampling: Default::default(),
     };
     if let Ok(picture) = prepare_frame(&frame, &ImageOptions::default(), target) {
         assert_eq!(

@@ -53,8 +53,8 @@ pub use engine::{
 };
 pub use error::{Error, Result};
 pub use image::{
-    DecodeMode, Fit, Frame, ImageOptions, LumaImage, PixelFormat, Plane, PreparedImage, Roi,
-    Rotation, TargetSize, DETAIL_SIDE,
+    DecodeMode, Fit, Frame, ImageOptions, LumaImage, PixelFormat, Plane, PreparedImage, Resampling,
+    Roi, Rotation, TargetSize, DETAIL_SIDE,
 };
 pub use live::{LiveHint, LiveListener, LiveOptions, LiveResult, LiveSession};
 pub use model::{

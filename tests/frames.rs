@@ -198,26 +198,31 @@ fn targets(w: usize, h: usize) -> Vec<TargetSize> {
             width: w,
             height: h,
             fit: Fit::Stretch,
+            resampling: Default::default(),
         },
         TargetSize {
             width: (w * 2 / 3).max(1),
             height: (h * 3 / 4).max(1),
             fit: Fit::Stretch,
+            resampling: Default::default(),
         },
         TargetSize {
             width: (w / 3).max(1),
             height: (h / 3).max(1),
             fit: Fit::Stretch,
+            resampling: Default::default(),
         },
         TargetSize {
             width: 16,
             height: 16,
             fit: Fit::CenterCrop,
+            resampling: Default::default(),
         },
         TargetSize {
             width: w + 5,
             height: h + 3,
             fit: Fit::Stretch,
+            resampling: Default::default(),
         },
     ]
 }
@@ -455,6 +460,7 @@ fn nv21_of_a_natural_picture_stays_close_to_the_picture() {
         width: 120,
         height: 104,
         fit: Fit::Stretch,
+        resampling: Default::default(),
     };
     for rotation in ROTATIONS {
         let f = frame(
@@ -488,6 +494,7 @@ fn frame_rotation_then_option_rotation_turn_clockwise() {
         width: 1,
         height: 2,
         fit: Fit::Stretch,
+        resampling: Default::default(),
     };
     let f = frame(
         2,
@@ -517,6 +524,7 @@ fn one_yuv_pixel(y: u8, u: u8, v: u8) -> Vec<f32> {
         width: 1,
         height: 1,
         fit: Fit::Stretch,
+        resampling: Default::default(),
     };
     prepare_frame(&f, &ImageOptions::default(), target)
         .unwrap()
@@ -549,6 +557,7 @@ fn assert_invalid_frame(f: &Frame<'_>, what: &str) {
         width: 8,
         height: 8,
         fit: Fit::Stretch,
+        resampling: Default::default(),
     };
     match prepare_frame(f, &ImageOptions::default(), target) {
         Err(Error::InvalidFrame { .. }) => {}
@@ -650,7 +659,8 @@ fn short_planes_are_invalid_frames() {
         TargetSize {
             width: 4,
             height: 4,
-            fit: Fit::Stretch
+            fit: Fit::Stretch,
+            resampling: Default::default(),
         }
     )
     .is_ok());
@@ -849,6 +859,7 @@ fn bad_roi_on_a_frame_is_an_invalid_argument() {
             width: 1,
             height: 1,
             fit: Fit::Stretch,
+            resampling: Default::default(),
         },
     )
     .unwrap_err();
@@ -923,7 +934,7 @@ proptest! {
             .map(|i| plane(&buffers[i], row_strides[i], pixel_strides[i]))
             .collect();
         let f = frame(w, h, format, planes, rotation);
-        let target = TargetSize { width: tw, height: th, fit: if crop { Fit::CenterCrop } else { Fit::Stretch } };
+        let target = TargetSize { width: tw, height: th, fit: if crop { Fit::CenterCrop } else { Fit::Stretch }, resampling: Default::default() };
         match prepare_frame(&f, &ImageOptions { roi, rotation: extra, ..Default::default() }, target) {
             Ok(p) => {
                 prop_assert_eq!(p.rgb.len(), (tw * th * 3) as usize);
@@ -958,7 +969,7 @@ proptest! {
             _ => vec![plane(&single, 2 * cw + pad, 1)],
         };
         let f = frame(w, h, format, planes, rotation);
-        let p = prepare_frame(&f, &ImageOptions::default(), TargetSize { width: tw, height: th, fit: Fit::Stretch });
+        let p = prepare_frame(&f, &ImageOptions::default(), TargetSize { width: tw, height: th, fit: Fit::Stretch, resampling: Default::default() });
         prop_assert!(p.is_ok(), "{:?}", p.err());
     }
 }

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use lesionscan::image::prepare_encoded;
-use lesionscan::{DecodeMode, Error, Fit, ImageOptions, Roi, Rotation, TargetSize};
+use lesionscan::{DecodeMode, Error, Fit, ImageOptions, Resampling, Roi, Rotation, TargetSize};
 
 mod common;
 
@@ -27,7 +27,12 @@ fn read_f32(rel: &str) -> Vec<f32> {
 }
 
 fn size(width: u32, height: u32, fit: Fit) -> TargetSize {
-    TargetSize { width, height, fit }
+    TargetSize {
+        width,
+        height,
+        fit,
+        resampling: Resampling::Bilinear,
+    }
 }
 
 fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {

@@ -9,7 +9,7 @@ use lesionscan::image::{prepare_encoded, prepare_frame};
 use lesionscan::{
     assess_quality, measure_quality, Classifier, ClassifierOptions, DecodeMode, Error, Fit, Frame,
     ImageOptions, ModelCard, PixelFormat, Plane, PreparedImage, QualityIssue, QualityMeasures,
-    QualityReport, QualityThresholds, Roi, Rotation, TargetSize, DETAIL_SIDE,
+    QualityReport, QualityThresholds, Resampling, Roi, Rotation, TargetSize, DETAIL_SIDE,
 };
 
 fn square(side: u32) -> TargetSize {
@@ -17,6 +17,7 @@ fn square(side: u32) -> TargetSize {
         width: side,
         height: side,
         fit: Fit::CenterCrop,
+        resampling: Resampling::Bilinear,
     }
 }
 
@@ -82,6 +83,7 @@ fn detail_copy_of_a_large_view_is_shrunk_by_a_whole_factor_keeping_its_aspect() 
         width: 224,
         height: 224,
         fit: Fit::Stretch,
+        resampling: Default::default(),
     };
     let prepared = prepare_encoded(&photo, &ImageOptions::default(), stretch).expect("ok");
     let detail = prepared.detail.expect("detail");
@@ -153,6 +155,7 @@ const VIEW: TargetSize = TargetSize {
     width: 224,
     height: 224,
     fit: Fit::CenterCrop,
+    resampling: Resampling::Bilinear,
 };
 
 fn measures_of(img: &image::RgbImage) -> QualityMeasures {

@@ -177,6 +177,7 @@ fn judge_picture(bytes: &[u8], card: &ModelCard) -> (QualityMeasures, QualityRep
         width: card.input.width,
         height: card.input.height,
         fit: card.input.fit(),
+        resampling: Default::default(),
     };
     let prepared = prepare_encoded(bytes, &ImageOptions::default(), target).expect("prepares");
     let measures = measure_quality(&prepared);

@@ -108,6 +108,7 @@ fn classify_answers_with_the_json_of_classify_json_plus_the_preview_the_model_sa
         width: card.input.width,
         height: card.input.height,
         fit: card.input.fit(),
+        resampling: Default::default(),
     };
     let prepared =
         lesionscan::image::prepare_encoded(&photo(), &lesionscan::ImageOptions::default(), target)

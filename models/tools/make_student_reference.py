@@ -75,6 +75,9 @@ def main(argv=None) -> int:
     sha = hashlib.sha256(model_bytes).hexdigest()
     assert card["sha256"] == sha, "the card does not pin this model"
     inp_spec = card["input"]
+    # The reference resizes with tf.image.resize(antialias=True) at every scale, which is
+    # what a "bilinear-antialias" card asks of LesionScan (train.py writes it).
+    assert inp_spec["resize"] == "bilinear-antialias", inp_spec["resize"]
     size = int(inp_spec["width"])
     assert inp_spec["height"] == size and inp_spec["dtype"] == "int8" and inp_spec["crop"] == "none"
     mean, std = np.array(inp_spec["mean"], np.float32), np.array(inp_spec["std"], np.float32)

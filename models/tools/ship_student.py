@@ -36,7 +36,7 @@ def main(argv=None) -> int:
     p.add_argument("--teacher", default=None, help="what the distillation teacher was (for the card)")
     args = p.parse_args(argv)
     cards = [c for c in glob.glob(os.path.join(args.run, "*.json")) if os.path.basename(c) not in
-             ("history.json", "report.json")]
+             ("history.json", "report.json", "fit.json")]
     if len(cards) != 1:
         sys.exit(f"{args.run}: expected one model card, found {cards}")
     with open(cards[0]) as f:

@@ -27,7 +27,7 @@ and a next call with --collect-only NAME fetches them while it is still lent.
 
 What was seen on the one lease so far (2026-11-26, an H200, JAX backend, float32, all nine
 runs at once, a 500 s window, 6 min of training each): the first epoch, which includes XLA's
-compilation and autotuning, took 2.4 to 5.8 minutes; later epochs about 30 s (CNN, VGG16)
+compilation and autotuning, took 2.4 to 5.9 minutes; later epochs about 30 s (CNN, VGG16)
 and 85 s (MobileNet: XLA's gradient of depthwise convolutions is slow); ResNet50 finished
 one epoch and was stopped at the deadline in its second. With only the two MobileNets the
 first epoch still took 3.1 minutes. So a 15-minute lease trains a few epochs, not a study:

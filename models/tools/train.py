@@ -21,8 +21,10 @@ HAM10000; MobileNet won), made reproducible and corrected where it leaked:
                    with the accurate integer IDCT (tf.io.decode_jpeg(dct_method=
                    "INTEGER_ACCURATE"), the same pixels as Pillow and LesionScan) and resized
                    with tf.image.resize(bilinear, antialias=True), stretched (no crop), which
-                   is what the Rust library does for a card with resize "bilinear", crop
-                   "none"; rounded to uint8. The decoded, resized pictures are cached once per
+                   is what the Rust library does for a card with resize
+                   "bilinear-antialias" (every card this script writes says so; "bilinear"
+                   would filter only reductions of 2x and more), crop "none"; rounded to
+                   uint8. The decoded, resized pictures are cached once per
                    input size as .npy under --cache-dir (default /tmp/lesionscan-train/cache,
                    never in the repository), keyed by the image files' bytes.
   * normalisation  the study's rescale=1/255, done OUTSIDE the model: the model takes
@@ -974,7 +976,7 @@ def main(argv=None):
         sys.exit("the validation split is empty (each class needs at least 2 lesions)")
     class_weight = balanced_class_weights(train, args.max_per_class)
     if args.max_per_class:
-        print("images per epoch (about): " + ", ".join(
+        print("images per epoch: " + ", ".join(
             f"{c} {int(n)}" for c, n in zip(CLASSES, epoch_counts(train, args.max_per_class))))
     print("class weights (balanced, training split): "
           + ", ".join(f"{CLASSES[i]} {w:.3f}" for i, w in class_weight.items()))
@@ -1129,7 +1131,7 @@ def main(argv=None):
             "dtype": "int8",
             "mean": [0.0, 0.0, 0.0],
             "std": [255.0, 255.0, 255.0],
-            "resize": "bilinear",
+            "resize": "bilinear-antialias",  # tf.image.resize(antialias=True) at every scale
             "crop": "none",
         },
         "output": {"kind": "probabilities"},
@@ -1156,7 +1158,7 @@ def main(argv=None):
                      f"{args.val_fraction} and test {args.test_fraction} of each class's lesions; seed {args.seed}. "
                      "The test part was used for no choice.",
             "class_weights": "balanced (inverse frequency on the training split), as per-sample weights",
-            "sampling": (f"per epoch, a fresh random sample of about {args.max_per_class} images of each class "
+            "sampling": (f"per epoch, a fresh random sample of {args.max_per_class} images of each class "
                          f"with more; class weights over the sampled counts" if args.max_per_class
                          else "every training image every epoch"),
             "batchnorm_momentum": args.bn_momentum,

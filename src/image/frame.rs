@@ -350,6 +350,7 @@ mod tests {
             width: 2,
             height: 2,
             fit: Fit::Stretch,
+            resampling: Default::default(),
         };
         let prepared = prepare(&frame, Rotation::R0, None, target).expect("valid frame");
         let first = [prepared.rgb[0], prepared.rgb[1], prepared.rgb[2]];

@@ -23,7 +23,8 @@ mod yuv;
 
 pub use frame::{Frame, PixelFormat, Plane};
 pub use types::{
-    DecodeMode, Fit, ImageOptions, LumaImage, PreparedImage, Roi, Rotation, TargetSize, DETAIL_SIDE,
+    DecodeMode, Fit, ImageOptions, LumaImage, PreparedImage, Resampling, Roi, Rotation, TargetSize,
+    DETAIL_SIDE,
 };
 
 use crate::error::Result;
@@ -72,7 +73,7 @@ use samples::{Precision, Samples};
 /// use lesionscan::{Fit, ImageOptions, Roi, Rotation, TargetSize};
 ///
 /// let photo = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/phone_skin_moles.jpg"))?;
-/// let target = TargetSize { width: 224, height: 224, fit: Fit::CenterCrop };
+/// let target = TargetSize { width: 224, height: 224, fit: Fit::CenterCrop, resampling: Default::default() };
 ///
 /// let whole = prepare_encoded(&photo, &ImageOptions::default(), target)?;
 /// assert_eq!(whole.source_size, (1528, 1360));
@@ -159,7 +160,7 @@ pub fn prepare_encoded(
 ///     ],
 ///     rotation: Rotation::R90,
 /// };
-/// let target = TargetSize { width: 224, height: 224, fit: Fit::CenterCrop };
+/// let target = TargetSize { width: 224, height: 224, fit: Fit::CenterCrop, resampling: Default::default() };
 /// let prepared = prepare_frame(&frame, &ImageOptions::default(), target)?;
 /// assert_eq!(prepared.source_size, (480, 640));
 /// assert!(prepared.rgb.iter().all(|&v| (v - 128.0).abs() < 1e-3));

@@ -133,7 +133,13 @@ impl Plan {
         let factor = f64::from(numerator) / 8.0;
         let axis = |(a0, a1, m): (usize, usize, usize), len: usize, flip: bool, n: usize| {
             let (s0, s1) = if flip { (len - a1, len - a0) } else { (a0, a1) };
-            let taps = Taps::for_window(s0 as f64 * factor, (s1 - s0) as f64 * factor, n, m);
+            let taps = Taps::for_window_with(
+                s0 as f64 * factor,
+                (s1 - s0) as f64 * factor,
+                n,
+                m,
+                self.target.resampling,
+            );
             // Upright output i reads stored output m - 1 - i on a mirrored axis.
             if flip {
                 taps.reversed()
@@ -325,6 +331,7 @@ mod tests {
                 width: 254,
                 height: 254,
                 fit,
+                resampling: Default::default(),
             };
             Plan::new(stored, Transform::default(), roi, target)
                 .unwrap()
@@ -359,6 +366,7 @@ mod tests {
             width: 64,
             height: 64,
             fit: Fit::CenterCrop,
+            resampling: Default::default(),
         };
         let n = Plan::new((4032, 3024), Transform::default(), None, small).unwrap();
         assert_eq!(n.dct_numerator(), 2);

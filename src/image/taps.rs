@@ -1,6 +1,9 @@
 //! Resampling weights along one axis: for every output pixel, a run of source pixels and
 //! their weights, computed as TensorFlow's `tf.image.resize(method="bilinear")` does
-//! (antialiased from a 2x reduction on).
+//! (antialiased from a 2x reduction on, or from any reduction with
+//! [`Resampling::Antialiased`]).
+
+use super::types::Resampling;
 
 /// For every output index on one axis, a contiguous run of source indices and weights.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,23 +43,42 @@ impl Taps {
         )
     }
 
+    /// [`for_window_with`](Self::for_window_with) with [`Resampling::Bilinear`].
+    #[cfg(test)]
+    pub(crate) fn for_window(start: f64, len: f64, n: usize, m: usize) -> Self {
+        Self::for_window_with(start, len, n, m, Resampling::Bilinear)
+    }
+
     /// Taps mapping the window `start .. start + len` (in pixels, possibly fractional) of
     /// an axis of `n` pixels onto `m` outputs. Only the pixels the window touches,
     /// `floor(start) .. ceil(start + len)`, are read.
     ///
-    /// With `scale = len / m`: below 2, TensorFlow's `ResizeBilinear` with half-pixel
-    /// centres; from 2 on, TensorFlow's `ScaleAndTranslate` with the triangle kernel and
-    /// antialiasing (what `tf.image.resize(..., antialias=True)` runs). For a window of
-    /// whole pixels the arithmetic is TensorFlow's on the cropped picture; a fractional
-    /// start shifts every sample position by its fraction.
-    pub(crate) fn for_window(start: f64, len: f64, n: usize, m: usize) -> Self {
+    /// With `scale = len / m` and [`Resampling::Bilinear`]: below 2, TensorFlow's
+    /// `ResizeBilinear` with half-pixel centres; from 2 on, TensorFlow's
+    /// `ScaleAndTranslate` with the triangle kernel and antialiasing (what
+    /// `tf.image.resize(..., antialias=True)` runs). [`Resampling::Antialiased`] takes the
+    /// antialiased kernel for every reduction (`scale > 1`), as `antialias=True` does. For
+    /// a window of whole pixels the arithmetic is TensorFlow's on the cropped picture; a
+    /// fractional start shifts every sample position by its fraction.
+    pub(crate) fn for_window_with(
+        start: f64,
+        len: f64,
+        n: usize,
+        m: usize,
+        resampling: Resampling,
+    ) -> Self {
         let first = start.floor();
         let frac = (start - first) as f32;
         let lo = (first.max(0.0) as usize).min(n.saturating_sub(1));
         let hi = ((start + len).ceil() as usize).clamp(lo + 1, n.max(lo + 1));
         let span = hi - lo;
         let len32 = len as f32;
-        let mut taps = if len >= 2.0 * m as f64 {
+        let antialias_from = match resampling {
+            Resampling::Bilinear => 2.0 * m as f64,
+            Resampling::Antialiased => m as f64,
+        };
+        let shrinks = len > m as f64;
+        let mut taps = if len >= antialias_from && shrinks {
             Self::antialiased(len32, frac, span, m)
         } else {
             Self::bilinear(len32, frac, span, m)
@@ -221,6 +243,33 @@ mod tests {
 
     fn sum(t: &Taps, i: usize) -> f32 {
         t.get(i).1.iter().sum()
+    }
+
+    #[test]
+    fn antialiased_resampling_filters_reductions_below_two() {
+        // 7 pixels to 4 (scale 1.75). Output 0 is centred at 0.875; the triangle kernel
+        // widened to 1.75 gives pixels 0, 1, 2 the weights 1.375, 1.125 and 0.125 (over
+        // 1.75), normalised by their sum 2.625: 11/21, 9/21, 1/21.
+        let aa = Taps::for_window_with(0.0, 7.0, 7, 4, Resampling::Antialiased);
+        let (start, w) = aa.get(0);
+        assert_eq!(start, 0);
+        let want = [11.0 / 21.0, 9.0 / 21.0, 1.0 / 21.0];
+        assert_eq!(w.len(), 3);
+        for (got, want) in w.iter().zip(want) {
+            assert!((got - want).abs() < 1e-6, "{w:?}");
+        }
+        // Plain bilinear samples s = 0.5 * 1.75 - 0.5 = 0.375: two pixels.
+        let plain = Taps::for_window_with(0.0, 7.0, 7, 4, Resampling::Bilinear);
+        assert_eq!(plain.get(0), (0, &[0.625f32, 0.375][..]));
+        // From a 2x reduction on, and when growing or keeping the size, the two agree.
+        for (len, m) in [(8.0, 4), (9.0, 2), (4.0, 7), (5.0, 5)] {
+            let n = len as usize;
+            assert_eq!(
+                Taps::for_window_with(0.0, len, n, m, Resampling::Antialiased),
+                Taps::for_window_with(0.0, len, n, m, Resampling::Bilinear),
+                "{len} -> {m}"
+            );
+        }
     }
 
     /// Taps over the whole pixels `offset .. offset + n` of an axis that ends there.

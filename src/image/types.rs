@@ -141,6 +141,22 @@ pub enum Fit {
     CenterCrop,
 }
 
+/// How pixels are resampled to the model's size: the resize the model was trained with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Resampling {
+    /// TensorFlow's `tf.image.resize(method="bilinear")` (half-pixel centres) while an axis
+    /// grows or shrinks by less than 2x; from a 2x reduction on, its antialiased bilinear
+    /// (`antialias=True`), so a large photo is averaged rather than aliased.
+    #[default]
+    Bilinear,
+    /// TensorFlow's `tf.image.resize(method="bilinear", antialias=True)` at every scale:
+    /// whenever an axis shrinks, by any factor, a triangle filter widened by that factor
+    /// (an axis that grows or keeps its size is plain bilinear). Models trained on pictures
+    /// made that way need it: a 224 to 128 pixel reduction differs from plain bilinear by up
+    /// to dozens of grey levels.
+    Antialiased,
+}
+
 /// The model-sized picture the resampler writes.
 ///
 /// Width and height must be between 1 and 8192, and at most 16,777,216 pixels in all.
@@ -152,6 +168,8 @@ pub struct TargetSize {
     pub height: u32,
     /// How to fit the source to this size.
     pub fit: Fit,
+    /// How to resample the source to this size.
+    pub resampling: Resampling,
 }
 
 /// An RGB picture at the model's input size, ready to become a tensor.

@@ -517,6 +517,7 @@ mod tests {
                         width: tw,
                         height: th,
                         fit: Fit::Stretch,
+                        resampling: Default::default(),
                     };
                     let plan = Plan::new((w, h), transform, roi, target).unwrap();
                     let (want, want_detail) = by_definition(&plan, &y, &chroma, range);

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 use crate::error::{Error, Result};
-use crate::image::Fit;
+use crate::image::{Fit, Resampling};
 use crate::quality::QualityThresholds;
 
 /// A model card (`<model>.json` beside `<model>.tflite`).
@@ -240,19 +240,25 @@ closed_set! {
 }
 
 closed_set! {
-    /// Resampling method (`input.resize`).
+    /// Resampling method (`input.resize`): the resize the model was trained with.
     ///
     /// # Examples
     /// ```
-    /// use lesionscan::ResizeMethod;
+    /// use lesionscan::{ResizeMethod, Resampling};
     /// assert_eq!("bilinear".parse::<ResizeMethod>().unwrap(), ResizeMethod::Bilinear);
+    /// let antialiased = "bilinear-antialias".parse::<ResizeMethod>().unwrap();
+    /// assert_eq!(antialiased.resampling(), Resampling::Antialiased);
     /// assert!("bicubic".parse::<ResizeMethod>().is_err());
     /// ```
     #[derive(Default)]
     pub enum ResizeMethod in "input.resize" {
-        /// Bilinear, antialiased when shrinking (TensorFlow's `tf.image.resize`).
+        /// TensorFlow's bilinear resize, antialiased from a 2x reduction on
+        /// ([`Resampling::Bilinear`]).
         #[default]
         Bilinear => "bilinear",
+        /// `tf.image.resize(method="bilinear", antialias=True)`: antialiased at every
+        /// reduction ([`Resampling::Antialiased`]).
+        BilinearAntialias => "bilinear-antialias" | "bilinear_antialias",
     }
 }
 
@@ -273,6 +279,16 @@ closed_set! {
         /// No crop: scale each axis independently.
         #[default]
         Stretch => "none" | "stretch",
+    }
+}
+
+impl ResizeMethod {
+    /// The image pipeline's resampling for this resize setting.
+    pub fn resampling(self) -> Resampling {
+        match self {
+            Self::Bilinear => Resampling::Bilinear,
+            Self::BilinearAntialias => Resampling::Antialiased,
+        }
     }
 }
 

@@ -151,6 +151,7 @@ impl ModelLayout {
             width: card.input.width,
             height: card.input.height,
             fit: card.input.fit(),
+            resampling: card.input.resize.resampling(),
         };
         Ok(Self {
             image_input,

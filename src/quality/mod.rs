@@ -41,7 +41,7 @@ use crate::image::PreparedImage;
 /// use lesionscan::{measure_quality, Fit, ImageOptions, TargetSize};
 ///
 /// let photo = std::fs::read("tests/data/phone_skin_moles.jpg")?;
-/// let target = TargetSize { width: 224, height: 224, fit: Fit::CenterCrop };
+/// let target = TargetSize { width: 224, height: 224, fit: Fit::CenterCrop, resampling: Default::default() };
 /// let prepared = prepare_encoded(&photo, &ImageOptions::default(), target)?;
 /// let measures = measure_quality(&prepared);
 /// assert!(measures.sharpness.is_some_and(|s| s > 0.0 && s <= 1.0));
@@ -90,7 +90,7 @@ pub fn measure_quality(image: &PreparedImage) -> QualityMeasures {
 /// let mut grey = Vec::new();
 /// image::DynamicImage::ImageRgb8(image::RgbImage::from_pixel(300, 300, image::Rgb([128, 128, 128])))
 ///     .write_to(&mut std::io::Cursor::new(&mut grey), image::ImageFormat::Png)?;
-/// let target = TargetSize { width: 224, height: 224, fit: Fit::CenterCrop };
+/// let target = TargetSize { width: 224, height: 224, fit: Fit::CenterCrop, resampling: Default::default() };
 /// let prepared = prepare_encoded(&grey, &Default::default(), target)?;
 /// let report = assess_quality(&prepared, &QualityThresholds::default());
 /// assert!(!report.usable);

@@ -25,6 +25,7 @@ pub fn phone_window(cx: u32, cy: u32, side: u32) -> image::RgbImage {
         width: side,
         height: side,
         fit: Fit::Stretch,
+        resampling: Default::default(),
     };
     let options = ImageOptions {
         roi: Some(roi),

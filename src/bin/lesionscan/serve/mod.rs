@@ -75,6 +75,7 @@ pub(crate) fn run(args: &ServeArgs) -> CmdResult {
         width: input.width,
         height: input.height,
         fit: input.fit(),
+        resampling: Default::default(),
     };
     let model_id = classifier.card().id.clone();
     let max_upload = args.max_upload_mb as usize * 1024 * 1024;
