@@ -4,7 +4,8 @@
 
 use lesionscan::image::{prepare_encoded, prepare_frame};
 use lesionscan::{
-    Error, Fit, Frame, ImageOptions, PixelFormat, Plane, PreparedImage, Roi, Rotation, TargetSize,
+    Error, Fit, Frame, ImageOptions, PixelFormat, Plane, PreparedImage, Resampling, Roi, Rotation,
+    TargetSize,
 };
 use proptest::prelude::*;
 
@@ -189,8 +190,8 @@ fn max_abs_diff(a: &PreparedImage, b: &PreparedImage) -> f32 {
 
 const ROTATIONS: [Rotation; 4] = [Rotation::R0, Rotation::R90, Rotation::R180, Rotation::R270];
 
-/// Targets covering identity (native size), the bilinear and the antialiased paths, and
-/// centre cropping, for an upright picture of `w x h`.
+/// Targets covering identity (native size), the bilinear and the antialiased paths (also
+/// antialiased below 2x), and centre cropping, for an upright picture of `w x h`.
 fn targets(w: usize, h: usize) -> Vec<TargetSize> {
     let (w, h) = (w as u32, h as u32);
     vec![
@@ -205,6 +206,13 @@ fn targets(w: usize, h: usize) -> Vec<TargetSize> {
             height: (h * 3 / 4).max(1),
             fit: Fit::Stretch,
             resampling: Default::default(),
+        },
+        // The same reduction below 2x, filtered as a "bilinear-antialias" card asks.
+        TargetSize {
+            width: (w * 2 / 3).max(1),
+            height: (h * 3 / 4).max(1),
+            fit: Fit::Stretch,
+            resampling: Resampling::Antialiased,
         },
         TargetSize {
             width: (w / 3).max(1),
