@@ -712,15 +712,14 @@ def read_fit(folder: str, args, split_digest: str) -> dict:
         fitted = json.load(f)
     theirs = fitted.get("args", {})
     ours = vars(args)
-    differ = [k for k in FIT_IDENTITY
-              if k != "teacher" and theirs.get(k) != ours.get(k) and k in ours]
+    differ = [f"{k} {theirs.get(k)!r} vs {ours.get(k)!r}" for k in FIT_IDENTITY
+              if k != "teacher" and k in ours and theirs.get(k) != ours.get(k)]
     if bool(theirs.get("teacher")) != bool(args.teacher):
-        differ.append("teacher")
+        differ.append(f"teacher {theirs.get('teacher')!r} vs {args.teacher!r}")
     if fitted.get("split_sha256") != split_digest:
-        differ.append("split (the CSV's rows)")
+        differ.append("split (other image_ids in train/validation/test)")
     if differ:
-        sys.exit(f"--from-fit {folder}: trained with other {', '.join(differ)} than given here: "
-                 + ", ".join(f"{k} {theirs.get(k)!r} vs {ours.get(k)!r}" for k in differ))
+        sys.exit(f"--from-fit {folder}: trained with other arguments than given here: {'; '.join(differ)}")
     for k in ("epochs", "lr", "batch_size", "time_budget_min", "max_per_class", "bn_momentum", "keep", "monitor"):
         setattr(args, k, theirs.get(k, getattr(args, k)))  # the card describes the training that happened
     return fitted
@@ -1033,6 +1032,7 @@ def main(argv=None):
         f"{name}:{r['image_id']}\n" for name, rs in parts.items() for r in rs).encode()).hexdigest()
     if args.from_fit:
         fitted = read_fit(args.from_fit, args, split_digest)
+        class_weight = balanced_class_weights(train, args.max_per_class)  # as the training run had them
         h5 = os.path.join(args.from_fit, "keras.weights.h5")
         if os.path.isfile(h5):
             model.load_weights(h5)
