@@ -19,6 +19,16 @@ use serde_json::Value;
 /// encoding moves these crops by far more.
 const TOLERANCE: f64 = 0.025;
 
+/// Probabilities within TOLERANCE of TensorFlow's for `case`, and its top-1 class.
+fn assert_matches(id: &str, result: &lesionscan::Classification, case: &Value) {
+    common::tf_outputs::assert_within(id, result, case, TOLERANCE);
+    assert_eq!(
+        result.categories[0].code,
+        case["tflite_top1"].as_str().expect("top1"),
+        "{id}"
+    );
+}
+
 fn read(path: &str) -> Vec<u8> {
     std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
@@ -38,15 +48,7 @@ fn default_model() -> Classifier {
 fn default_model_card_names_the_ham10000_classes_and_malignancy() {
     let classifier = default_model();
     let card = classifier.card();
-    let codes: Vec<&str> = card.classes.iter().map(|c| c.code.as_str()).collect();
-    assert_eq!(codes, ["akiec", "bcc", "bkl", "df", "mel", "nv", "vasc"]);
-    let malignant: Vec<&str> = card
-        .classes
-        .iter()
-        .filter(|c| c.malignant)
-        .map(|c| c.code.as_str())
-        .collect();
-    assert_eq!(malignant, ["akiec", "bcc", "mel"]);
+    common::assert_ham10000_classes(card);
     assert!(
         card.metadata_input.is_some(),
         "the default model takes patient metadata"
@@ -84,12 +86,7 @@ fn default_model_matches_tensorflow_on_the_reference_pixels() {
         let result = classifier
             .classify_image(&png, &ImageOptions::default(), Some(&patient(case)))
             .expect("classifies");
-        common::tf_outputs::assert_within(id, &result, case, TOLERANCE);
-        assert_eq!(
-            result.categories[0].code,
-            case["tflite_top1"].as_str().expect("top1"),
-            "{id}"
-        );
+        assert_matches(id, &result, case);
     }
 }
 
@@ -124,13 +121,7 @@ fn default_model_on_the_jpeg_with_a_region_of_interest_agrees_with_tensorflow() 
             .classify_image(&photo, &options, Some(&patient(case)))
             .expect("classifies");
         let id = case["id"].as_str().expect("id");
-        common::tf_outputs::assert_within(id, &result, case, TOLERANCE);
-        assert_eq!(
-            result.categories[0].code,
-            case["tflite_top1"].as_str().expect("top1"),
-            "{}",
-            case["id"]
-        );
+        assert_matches(id, &result, case);
     }
 }
 
@@ -168,11 +159,6 @@ fn default_model_matches_tensorflow_on_ham10000_dermoscopy() {
         let result = classifier
             .classify_image(&jpeg, &ImageOptions::default(), Some(&patient(case)))
             .expect("classifies");
-        common::tf_outputs::assert_within(id, &result, case, TOLERANCE);
-        assert_eq!(
-            result.categories[0].code,
-            case["tflite_top1"].as_str().expect("top1"),
-            "{id}"
-        );
+        assert_matches(id, &result, case);
     }
 }

@@ -7,6 +7,20 @@ use std::path::PathBuf;
 pub mod pictures;
 pub mod tf_outputs;
 
+/// Asserts that a card lists the seven HAM10000 classes in LesionScan's order, with akiec,
+/// bcc and mel (and only those) marked malignant.
+pub fn assert_ham10000_classes(card: &lesionscan::ModelCard) {
+    let codes: Vec<&str> = card.classes.iter().map(|c| c.code.as_str()).collect();
+    assert_eq!(codes, ["akiec", "bcc", "bkl", "df", "mel", "nv", "vasc"]);
+    let malignant: Vec<&str> = card
+        .classes
+        .iter()
+        .filter(|c| c.malignant)
+        .map(|c| c.code.as_str())
+        .collect();
+    assert_eq!(malignant, ["akiec", "bcc", "mel"]);
+}
+
 /// `../shared/data` beside the repository (the HAM10000 copies and the original phone
 /// photo), when this machine has it.
 ///
